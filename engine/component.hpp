@@ -1,0 +1,132 @@
+// The interfaces every input, filter and output implements, and the
+// contexts through which the engine gives them what they need: a logger,
+// counters, the data directory, the dead-letter file, and the queues to
+// their neighbours. Components never see one another.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spdlog/logger.h>
+
+#include "engine/acknowledgement.hpp"
+#include "engine/event.hpp"
+
+namespace slipway {
+
+enum class ComponentKind { Input, Filter, Output };
+
+const char* component_kind_name(ComponentKind kind);  // "input", "filter", "output"
+
+// Counters of one component instance; the stop summary and the metrics
+// endpoint read them.
+struct ComponentMetrics {
+  std::atomic<std::uint64_t> received_events{0};
+  std::atomic<std::uint64_t> sent_events{0};
+  std::atomic<std::uint64_t> dropped_events{0};  // discarded on purpose (filters, size limits)
+  std::atomic<std::uint64_t> dead_lettered_events{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> repaired_events{0};  // text repaired on the way in
+};
+
+class DeadLetterQueue;
+
+class ComponentContext {
+ public:
+  ComponentContext(ComponentKind kind, std::string id, std::string type, std::shared_ptr<spdlog::logger> log,
+                   std::filesystem::path data_dir, std::shared_ptr<DeadLetterQueue> dead_letters);
+  virtual ~ComponentContext() = default;
+
+  ComponentKind kind() const { return kind_; }
+  const std::string& id() const { return id_; }
+  const std::string& type() const { return type_; }
+  spdlog::logger& log() { return *log_; }
+  ComponentMetrics& metrics() { return metrics_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+
+  // Writes a record that could not be processed to the pipeline's
+  // dead-letter file, with its origin and the reason, and counts it.
+  void dead_letter(std::string_view raw, const EventOrigin& origin, std::string_view reason);
+
+ private:
+  ComponentKind kind_;
+  std::string id_;
+  std::string type_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::filesystem::path data_dir_;
+  std::shared_ptr<DeadLetterQueue> dead_letters_;
+  ComponentMetrics metrics_;
+};
+
+// What an input's thread uses to hand events to the pipeline.
+class InputContext : public ComponentContext {
+ public:
+  using ComponentContext::ComponentContext;
+
+  virtual bool stop_requested() const = 0;
+  // Sleeps until `timeout` passes or a stop is requested; returns true when stopping.
+  virtual bool wait_for_stop(std::chrono::milliseconds timeout) = 0;
+  // Sends a batch to every consumer, blocking while a consumer's queue is
+  // full, so a slow output slows the input instead of growing memory.
+  virtual void emit(Batch batch) = 0;
+
+  // Checkpoints committed by an earlier run of this input, by key.
+  virtual std::map<std::string, std::string> load_checkpoints() = 0;
+  // Forgets a checkpoint key, e.g. for a file that no longer exists.
+  virtual void remove_checkpoint(const std::string& key) = 0;
+  // Registers a batch that reaches `checkpoint` once every output has it;
+  // put the returned reference in the batch's `acks` before emitting.
+  virtual AckRef track(CheckpointEntry checkpoint) = 0;
+};
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Reads until a stop is requested or, for a finite source, until its end.
+  // Runs on the input's own thread.
+  virtual void run(InputContext& context) = 0;
+};
+
+class FilterContext : public ComponentContext {
+ public:
+  using ComponentContext::ComponentContext;
+
+  // Sends a new or changed batch on the default port.
+  virtual void emit(Batch batch) = 0;
+  // Sends a batch unchanged, sharing it with the other consumers.
+  virtual void forward(const BatchPtr& batch) = 0;
+  // Sends a batch on a named port, read by others as `from: [ID.PORT]`.
+  virtual void emit_to(std::string_view port, Batch batch) = 0;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  // Processes one batch on the filter's own thread. Derived batches keep
+  // the acknowledgements of `batch`.
+  virtual void process(const BatchPtr& batch, FilterContext& context) = 0;
+  // Emits anything held back, once every upstream has finished.
+  virtual void finish(FilterContext& /*context*/) {}
+};
+
+using OutputContext = ComponentContext;
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Opens files or connections. Runs on the output's thread before the first batch.
+  virtual void start(OutputContext& /*context*/) {}
+  // Delivers a batch; the batch's acknowledgements complete when the caller
+  // releases it after this returns, so a return means the events are delivered.
+  virtual void write(const BatchPtr& batch, OutputContext& context) = 0;
+  // Flushes and closes, once every upstream has finished.
+  virtual void stop(OutputContext& /*context*/) {}
+};
+
+}  // namespace slipway
