@@ -83,20 +83,22 @@ class Checker {
   Checker(const std::string& context, const std::string& file, Errors& errors)
       : context_(context), file_(file), errors_(errors) {}
 
-  void check_mapping(const YAML::Node& node, const Schema& schema, const std::string& prefix) {
+  void check_mapping(const YAML::Node& node, const Schema& schema, const std::string& prefix,
+                     const std::vector<std::string>& reserved_keys = {}) {
     if (!node.IsMap()) {
       errors_.add(location_of(node, file_),
                   fmt::format("{}: expected a mapping of settings, got {}", context_, describe_node_kind(node)));
       return;
     }
 
-    std::vector<std::string> known;
+    std::vector<std::string> known = reserved_keys;
     for (const Field& field : schema.fields) {
       known.push_back(field.name);
     }
     for (const auto& entry : node) {
       const std::string key = entry.first.Scalar();
-      if (schema.find(key) == nullptr) {
+      const bool reserved = std::find(reserved_keys.begin(), reserved_keys.end(), key) != reserved_keys.end();
+      if (schema.find(key) == nullptr && !reserved) {
         report_unknown_key(entry.first, prefix + key, key, known);
       }
     }
@@ -270,8 +272,9 @@ std::optional<std::string> closest_name(std::string_view name, const std::vector
 }
 
 void check_against_schema(const YAML::Node& node, const Schema& schema, const std::string& context,
-                          const std::string& file, const std::string& key_prefix, Errors& errors) {
-  Checker(context, file, errors).check_mapping(node, schema, key_prefix);
+                          const std::string& file, const std::string& key_prefix, Errors& errors,
+                          const std::vector<std::string>& reserved_keys) {
+  Checker(context, file, errors).check_mapping(node, schema, key_prefix, reserved_keys);
 }
 
 const Field& Section::field(std::string_view key) const {

@@ -84,8 +84,10 @@ class Section {
 // Checks `node` against `schema`, adding every problem to `errors`:
 // unknown keys (with the closest known key), missing required keys, wrong
 // types, values outside bounds or choices. Nested objects are checked too.
+// `reserved_keys` are top-level keys the caller checks itself (e.g. `type`).
 void check_against_schema(const YAML::Node& node, const Schema& schema, const std::string& context,
-                          const std::string& file, const std::string& key_prefix, Errors& errors);
+                          const std::string& file, const std::string& key_prefix, Errors& errors,
+                          const std::vector<std::string>& reserved_keys = {});
 
 // The known name closest to `name` by edit distance, if close enough to be a likely typo.
 std::optional<std::string> closest_name(std::string_view name, const std::vector<std::string>& known);

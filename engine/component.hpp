@@ -25,7 +25,9 @@ enum class ComponentKind { Input, Filter, Output };
 const char* component_kind_name(ComponentKind kind);  // "input", "filter", "output"
 
 // Counters of one component instance; the stop summary and the metrics
-// endpoint read them.
+// endpoint read them. The engine counts events received by filters and
+// outputs and events sent by inputs and filters; an output counts the
+// events it delivered in `sent_events` itself.
 struct ComponentMetrics {
   std::atomic<std::uint64_t> received_events{0};
   std::atomic<std::uint64_t> sent_events{0};
@@ -120,7 +122,9 @@ using OutputContext = ComponentContext;
 class Output {
  public:
   virtual ~Output() = default;
-  // Opens files or connections. Runs on the output's thread before the first batch.
+  // Opens files or connections before any input reads. Throws
+  // std::runtime_error with a message naming the destination and the fix
+  // when it cannot, which stops the pipeline from starting.
   virtual void start(OutputContext& /*context*/) {}
   // Delivers a batch; the batch's acknowledgements complete when the caller
   // releases it after this returns, so a return means the events are delivered.

@@ -1,0 +1,394 @@
+#include "engine/pipeline.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/batch_queue.hpp"
+#include "engine/checkpoint_store.hpp"
+#include "engine/dead_letter.hpp"
+#include "engine/logging.hpp"
+#include "engine/registry.hpp"
+
+namespace slipway {
+
+namespace {
+
+struct Edge {
+  std::string port;  // empty for the default port
+  BatchQueue* queue;
+};
+
+void send(const std::vector<Edge>& edges, std::string_view port, const BatchPtr& batch, ComponentMetrics& metrics) {
+  for (const Edge& edge : edges) {
+    if (edge.port == port) {
+      edge.queue->push(batch);
+    }
+  }
+  metrics.sent_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+}
+
+// Keeps the input checkpoints before a batch that a component failed on,
+// so its events are read again after a restart instead of being skipped.
+void mark_undelivered(const BatchPtr& batch) {
+  for (const AckRef& ack : batch->acks) {
+    if (ack) {
+      ack->mark_undelivered();
+    }
+  }
+}
+
+int lock_data_dir(const std::filesystem::path& data_dir) {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    throw std::runtime_error(
+        fmt::format("cannot create data_dir {}: {}; create it or choose another path", data_dir.string(),
+                    error.message()));
+  }
+  const std::filesystem::path lock_path = data_dir / "lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("cannot open {}: {}", lock_path.string(), std::strerror(errno)));
+  }
+  // Two processes sharing one data_dir would overwrite each other's
+  // checkpoints; the lock is released by the kernel when the process ends.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    throw std::runtime_error(fmt::format(
+        "data_dir {} is in use by another slipway process; stop it or give this pipeline its own data_dir",
+        data_dir.string()));
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct Pipeline::Node {
+  ComponentKind kind = ComponentKind::Input;
+  std::string id;
+  std::string type;
+  std::unique_ptr<Input> input;
+  std::unique_ptr<Filter> filter;
+  std::unique_ptr<Output> output;
+  std::unique_ptr<ComponentContext> context;
+  std::unique_ptr<BatchQueue> queue;  // filters and outputs
+  std::size_t producer_edges = 0;     // end-of-stream marks to wait for
+  std::vector<Edge> edges;            // downstream
+  std::thread thread;
+};
+
+class Pipeline::InputRuntime final : public InputContext {
+ public:
+  InputRuntime(Node& node, CheckpointStore& store, std::shared_ptr<spdlog::logger> log,
+               std::filesystem::path data_dir, std::shared_ptr<DeadLetterQueue> dead_letters)
+      : InputContext(ComponentKind::Input, node.id, node.type, std::move(log), std::move(data_dir),
+                     std::move(dead_letters)),
+        node_(node),
+        store_(store),
+        tracker_(std::make_shared<AckTracker>(
+            [this](const std::vector<CheckpointEntry>& entries) { store_.update(id(), entries); })) {}
+
+  bool stop_requested() const override { return stop_.load(std::memory_order_acquire); }
+
+  bool wait_for_stop(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mutex_);
+    return stopped_.wait_for(lock, timeout, [&] { return stop_requested(); });
+  }
+
+  void emit(Batch batch) override {
+    if (batch.events.empty()) {
+      return;
+    }
+    send(node_.edges, "", std::make_shared<const Batch>(std::move(batch)), metrics());
+  }
+
+  std::map<std::string, std::string> load_checkpoints() override { return store_.load(id()); }
+  void remove_checkpoint(const std::string& key) override { store_.remove(id(), key); }
+  AckRef track(CheckpointEntry checkpoint) override { return tracker_->track(std::move(checkpoint)); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_.store(true, std::memory_order_release);
+    }
+    stopped_.notify_all();
+  }
+
+ private:
+  Node& node_;
+  CheckpointStore& store_;
+  std::shared_ptr<AckTracker> tracker_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable stopped_;
+};
+
+class Pipeline::FilterRuntime final : public FilterContext {
+ public:
+  FilterRuntime(Node& node, std::shared_ptr<spdlog::logger> log, std::filesystem::path data_dir,
+                std::shared_ptr<DeadLetterQueue> dead_letters)
+      : FilterContext(ComponentKind::Filter, node.id, node.type, std::move(log), std::move(data_dir),
+                      std::move(dead_letters)),
+        node_(node) {}
+
+  void emit(Batch batch) override { emit_to("", std::move(batch)); }
+
+  void forward(const BatchPtr& batch) override {
+    if (batch && !batch->events.empty()) {
+      send(node_.edges, "", batch, metrics());
+    }
+  }
+
+  void emit_to(std::string_view port, Batch batch) override {
+    if (batch.events.empty()) {
+      return;
+    }
+    send(node_.edges, port, std::make_shared<const Batch>(std::move(batch)), metrics());
+  }
+
+ private:
+  Node& node_;
+};
+
+std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, config::Errors& errors,
+                                          PipelineOptions options) {
+  std::unique_ptr<Pipeline> pipeline(new Pipeline());
+  pipeline->data_dir_lock_fd_ = lock_data_dir(config.data_dir);
+  pipeline->checkpoints_ = std::make_unique<CheckpointStore>(config.data_dir);
+  pipeline->dead_letters_ = std::make_shared<DeadLetterQueue>(config.dead_letter_path);
+
+  for (const config::ComponentConfig& component : config.components) {
+    auto node = std::make_unique<Node>();
+    node->kind = component.kind;
+    node->id = component.id;
+    node->type = component.type->name;
+    const config::Section settings = component.settings(config.file);
+    auto log = logging::component_logger(component_kind_name(component.kind), node->type, node->id);
+
+    switch (component.kind) {
+      case ComponentKind::Input:
+        node->input = component.type->make_input(settings, errors);
+        node->context = std::make_unique<InputRuntime>(*node, *pipeline->checkpoints_, log, config.data_dir,
+                                                       pipeline->dead_letters_);
+        break;
+      case ComponentKind::Filter:
+        node->filter = component.type->make_filter(settings, errors);
+        node->context = std::make_unique<FilterRuntime>(*node, log, config.data_dir, pipeline->dead_letters_);
+        node->queue = std::make_unique<BatchQueue>(options.queue_capacity);
+        break;
+      case ComponentKind::Output:
+        node->output = component.type->make_output(settings, errors);
+        node->context = std::make_unique<ComponentContext>(ComponentKind::Output, node->id, node->type, log,
+                                                           config.data_dir, pipeline->dead_letters_);
+        node->queue = std::make_unique<BatchQueue>(options.queue_capacity);
+        break;
+    }
+    pipeline->nodes_.push_back(std::move(node));
+  }
+  if (errors.has_errors()) {
+    return nullptr;
+  }
+
+  for (const config::ComponentConfig& component : config.components) {
+    Node* consumer = nullptr;
+    for (auto& node : pipeline->nodes_) {
+      if (node->id == component.id) {
+        consumer = node.get();
+      }
+    }
+    for (const config::Upstream& upstream : component.from) {
+      for (auto& producer : pipeline->nodes_) {
+        if (producer->id == upstream.id) {
+          producer->edges.push_back(Edge{upstream.port, consumer->queue.get()});
+          ++consumer->producer_edges;
+        }
+      }
+    }
+  }
+  return pipeline;
+}
+
+Pipeline::~Pipeline() {
+  request_stop();
+  for (auto& node : nodes_) {
+    if (node->thread.joinable()) {
+      node->thread.join();
+    }
+  }
+  if (data_dir_lock_fd_ >= 0) {
+    ::close(data_dir_lock_fd_);
+  }
+}
+
+void Pipeline::start() {
+  // Outputs open their files and connections first, on this thread, so a
+  // destination that cannot be used stops the start before any input reads.
+  for (auto& node : nodes_) {
+    if (node->kind == ComponentKind::Output) {
+      node->output->start(*node->context);
+    }
+  }
+
+  for (ComponentKind kind : {ComponentKind::Output, ComponentKind::Filter, ComponentKind::Input}) {
+    for (auto& node : nodes_) {
+      if (node->kind != kind) {
+        continue;
+      }
+      Node& current = *node;
+      switch (kind) {
+        case ComponentKind::Output:
+          current.thread = std::thread([this, &current] { run_output(current); });
+          break;
+        case ComponentKind::Filter:
+          current.thread = std::thread([this, &current] { run_filter(current); });
+          break;
+        case ComponentKind::Input: {
+          std::lock_guard lock(mutex_);
+          ++running_inputs_;
+          current.thread = std::thread([this, &current] { run_input(current); });
+          break;
+        }
+      }
+    }
+  }
+}
+
+void Pipeline::request_stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  state_changed_.notify_all();
+  for (auto& node : nodes_) {
+    if (node->kind == ComponentKind::Input) {
+      static_cast<InputRuntime&>(*node->context).stop();
+    }
+  }
+}
+
+void Pipeline::wait() {
+  {
+    std::unique_lock lock(mutex_);
+    state_changed_.wait(lock, [&] { return stop_requested_ || running_inputs_ == 0; });
+  }
+  request_stop();
+
+  // Nodes are ordered inputs, filters, outputs, and end-of-stream marks
+  // travel the same way, so each join waits only for work that is draining.
+  for (auto& node : nodes_) {
+    if (node->thread.joinable()) {
+      node->thread.join();
+    }
+  }
+  checkpoints_->flush();
+}
+
+void Pipeline::input_finished() {
+  {
+    std::lock_guard lock(mutex_);
+    --running_inputs_;
+  }
+  state_changed_.notify_all();
+}
+
+void Pipeline::run_input(Node& node) {
+  auto& context = static_cast<InputRuntime&>(*node.context);
+  try {
+    node.input->run(context);
+  } catch (const std::exception& exception) {
+    context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
+    context.log().error("Input stopped after an error; events it had not emitted are read again after a restart. "
+                        "error=\"{}\"",
+                        exception.what());
+  }
+  for (const Edge& edge : node.edges) {
+    edge.queue->push_end_of_stream();
+  }
+  input_finished();
+}
+
+void Pipeline::run_filter(Node& node) {
+  auto& context = static_cast<FilterRuntime&>(*node.context);
+  std::size_t ended_producers = 0;
+  while (ended_producers < node.producer_edges) {
+    QueueItem item = node.queue->pop();
+    if (!item.batch) {
+      ++ended_producers;
+      continue;
+    }
+    context.metrics().received_events.fetch_add(item.batch->events.size(), std::memory_order_relaxed);
+    try {
+      node.filter->process(item.batch, context);
+    } catch (const std::exception& exception) {
+      mark_undelivered(item.batch);
+      context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
+      context.log().error("Processing a batch failed; its events are read again after a restart. events={} "
+                          "error=\"{}\"",
+                          item.batch->events.size(), exception.what());
+    }
+  }
+
+  try {
+    node.filter->finish(context);
+  } catch (const std::exception& exception) {
+    context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
+    context.log().error("Finishing failed. error=\"{}\"", exception.what());
+  }
+  for (const Edge& edge : node.edges) {
+    edge.queue->push_end_of_stream();
+  }
+}
+
+void Pipeline::run_output(Node& node) {
+  ComponentContext& context = *node.context;
+  std::size_t ended_producers = 0;
+  while (ended_producers < node.producer_edges) {
+    QueueItem item = node.queue->pop();
+    if (!item.batch) {
+      ++ended_producers;
+      continue;
+    }
+    context.metrics().received_events.fetch_add(item.batch->events.size(), std::memory_order_relaxed);
+    try {
+      node.output->write(item.batch, context);
+    } catch (const std::exception& exception) {
+      mark_undelivered(item.batch);
+      context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
+      context.log().error("Delivering a batch failed; its events are read again after a restart. events={} "
+                          "error=\"{}\"",
+                          item.batch->events.size(), exception.what());
+    }
+  }
+
+  try {
+    node.output->stop(context);
+  } catch (const std::exception& exception) {
+    context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
+    context.log().error("Closing failed. error=\"{}\"", exception.what());
+  }
+}
+
+std::vector<ComponentSummary> Pipeline::summary() const {
+  std::vector<ComponentSummary> rows;
+  for (const auto& node : nodes_) {
+    ComponentMetrics& metrics = node->context->metrics();
+    rows.push_back(ComponentSummary{node->kind, node->id, node->type, metrics.received_events.load(),
+                                    metrics.sent_events.load(), metrics.dropped_events.load(),
+                                    metrics.dead_lettered_events.load(), metrics.repaired_events.load(),
+                                    metrics.errors.load()});
+  }
+  return rows;
+}
+
+const std::filesystem::path& Pipeline::dead_letter_path() const { return dead_letters_->path(); }
+
+}  // namespace slipway
