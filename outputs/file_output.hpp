@@ -1,0 +1,51 @@
+// The `file` output: appends records to a file, as JSON lines or as
+// alerts.log lines. A batch counts as delivered once it is written to the
+// file; `fsync` decides how soon it also reaches the disk.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "config/errors.hpp"
+#include "config/schema.hpp"
+#include "engine/component.hpp"
+#include "outputs/record_format.hpp"
+
+namespace slipway::outputs {
+
+enum class FsyncPolicy { Never, EveryBatch, Interval };
+
+struct FileOutputConfig {
+  std::filesystem::path path;
+  RecordFormat format = RecordFormat::Json;
+  FsyncPolicy fsync = FsyncPolicy::Interval;
+  std::chrono::milliseconds fsync_interval{1000};
+
+  static const config::Schema kSchema;
+  static FileOutputConfig parse(const config::Section& settings, config::Errors& errors);
+};
+
+class FileOutput final : public Output {
+ public:
+  explicit FileOutput(FileOutputConfig config) : config_(std::move(config)) {}
+  ~FileOutput() override;
+
+  static std::unique_ptr<Output> create(const config::Section& settings, config::Errors& errors);
+
+  void start(OutputContext& context) override;
+  void write(const BatchPtr& batch, OutputContext& context) override;
+  void stop(OutputContext& context) override;
+
+ private:
+  void sync(OutputContext& context);
+
+  FileOutputConfig config_;
+  int fd_ = -1;
+  std::string buffer_;
+  std::chrono::steady_clock::time_point last_sync_{};
+  bool unsynced_ = false;
+};
+
+}  // namespace slipway::outputs
