@@ -207,17 +207,19 @@ class ComponentLoader {
     if (!type_node.IsDefined() || !type_node.IsScalar()) {
       errors_.add(component.location, fmt::format("{} \"{}\": missing required key \"type\"; known types: {}",
                                                   kind_name, component.id, known_type_names(kind)));
-      return std::nullopt;
+      component.context = fmt::format("{} \"{}\"", kind_name, component.id);
+      load_from(component, value);
+      return component;
     }
     const std::string type_name = type_node.Scalar();
     component.context = fmt::format("{} \"{}\" ({})", kind_name, component.id, type_name);
     component.type = Registry::instance().find(kind, type_name);
-    if (component.type == nullptr) {
-      report_unknown_type(kind, component.id, type_name, location_of(type_node, file_));
-      return std::nullopt;
-    }
-
     load_from(component, value);
+    if (component.type == nullptr) {
+      // Kept without a type, so references to its id do not add errors of their own.
+      report_unknown_type(kind, component.id, type_name, location_of(type_node, file_));
+      return component;
+    }
     check_against_schema(value, *component.type->schema, component.context, file_, "", errors_,
                          kComponentReservedKeys);
     return component;

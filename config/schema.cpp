@@ -61,21 +61,27 @@ std::string describe_node_kind(const YAML::Node& node) {
   }
 }
 
+// Edit distance where swapping two neighbouring characters counts as one
+// edit, the most common typo ("fromat" for "format").
 std::size_t edit_distance(std::string_view left, std::string_view right) {
-  std::vector<std::size_t> previous(right.size() + 1);
-  std::vector<std::size_t> current(right.size() + 1);
+  std::vector<std::vector<std::size_t>> distance(left.size() + 1, std::vector<std::size_t>(right.size() + 1));
+  for (std::size_t row = 0; row <= left.size(); ++row) {
+    distance[row][0] = row;
+  }
   for (std::size_t column = 0; column <= right.size(); ++column) {
-    previous[column] = column;
+    distance[0][column] = column;
   }
   for (std::size_t row = 1; row <= left.size(); ++row) {
-    current[0] = row;
     for (std::size_t column = 1; column <= right.size(); ++column) {
-      const std::size_t substitution = previous[column - 1] + (left[row - 1] == right[column - 1] ? 0 : 1);
-      current[column] = std::min({previous[column] + 1, current[column - 1] + 1, substitution});
+      const std::size_t cost = left[row - 1] == right[column - 1] ? 0 : 1;
+      distance[row][column] = std::min(
+          {distance[row - 1][column] + 1, distance[row][column - 1] + 1, distance[row - 1][column - 1] + cost});
+      if (row > 1 && column > 1 && left[row - 1] == right[column - 2] && left[row - 2] == right[column - 1]) {
+        distance[row][column] = std::min(distance[row][column], distance[row - 2][column - 2] + 1);
+      }
     }
-    std::swap(previous, current);
   }
-  return previous[right.size()];
+  return distance[left.size()][right.size()];
 }
 
 class Checker {
@@ -265,10 +271,21 @@ std::optional<std::string> closest_name(std::string_view name, const std::vector
   // Allow about one typo per three characters, so "sorce" finds "source"
   // but an unrelated word gets the list of known keys instead.
   const std::size_t allowed = std::max<std::size_t>(2, name.size() / 3);
-  if (!best || best_distance > allowed) {
-    return std::nullopt;
+  if (best && best_distance <= allowed) {
+    return best;
   }
-  return best;
+
+  // Otherwise a known name that starts the given one, or the reverse, is
+  // the likely intent ("warning" for "warn") even when many characters differ.
+  constexpr std::size_t kMinPrefixLength = 3;
+  for (const std::string& candidate : known) {
+    const std::size_t shorter = std::min(candidate.size(), name.size());
+    if (shorter >= kMinPrefixLength && candidate != name && candidate.compare(0, shorter, name.substr(0, shorter)) == 0) {
+      return candidate;
+    }
+  }
+
+  return std::nullopt;
 }
 
 void check_against_schema(const YAML::Node& node, const Schema& schema, const std::string& context,

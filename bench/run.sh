@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: whole pipelines over 1M generated alerts against a
+# plain copy of the same file, then the micro-benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 bench/pipeline_bench.py "$@"
+for benchmark in build/bench/slipway_bench_*; do
+  case "$benchmark" in
+    */slipway_bench_floor) ;;
+    *) "$benchmark" --benchmark_min_time=0.5 ;;
+  esac
+done
