@@ -1,10 +1,14 @@
 #include "config/graph_check.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/registry.hpp"
 
 namespace slipway::config {
 
@@ -34,6 +38,27 @@ void check_presence(const PipelineConfig& pipeline, const YAML::Node& root, Erro
   }
 }
 
+void check_port(const PipelineConfig& pipeline, const ComponentConfig& reader, const ComponentConfig& target,
+                const Upstream& upstream, const Location& location, Errors& errors) {
+  std::vector<std::string> ports;
+  if (target.type != nullptr && target.type->ports) {
+    ports = target.type->ports(target.settings(pipeline.file));
+  }
+  if (std::find(ports.begin(), ports.end(), upstream.port) != ports.end()) {
+    return;
+  }
+  std::string message = fmt::format("{}: key \"from\": {} \"{}\" has no port \"{}\"", reader.context,
+                                    component_kind_name(target.kind), upstream.id, upstream.port);
+  if (ports.empty()) {
+    message += fmt::format("; read it as \"{}\"", upstream.id);
+  } else if (const auto suggestion = closest_name(upstream.port, ports)) {
+    message += fmt::format("; did you mean \"{}.{}\"?", upstream.id, *suggestion);
+  } else {
+    message += fmt::format("; its ports are: {}", fmt::join(ports, ", "));
+  }
+  errors.add(location, std::move(message));
+}
+
 void check_references(const PipelineConfig& pipeline, Errors& errors) {
   std::vector<std::string> producers;
   for (const ComponentConfig& component : pipeline.components) {
@@ -58,10 +83,8 @@ void check_references(const PipelineConfig& pipeline, Errors& errors) {
       if (target->kind == ComponentKind::Output) {
         errors.add(from_location, fmt::format("{}: key \"from\": \"{}\" is an output, and outputs produce no events",
                                               component.context, upstream.id));
-      } else if (!upstream.port.empty() && target->kind == ComponentKind::Input) {
-        errors.add(from_location,
-                   fmt::format("{}: key \"from\": input \"{}\" has no port \"{}\"; read it as \"{}\"",
-                               component.context, upstream.id, upstream.port, upstream.id));
+      } else if (!upstream.port.empty()) {
+        check_port(pipeline, component, *target, upstream, from_location, errors);
       }
     }
   }

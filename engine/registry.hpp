@@ -26,6 +26,9 @@ struct ComponentType {
   Factory<Input> make_input;
   Factory<Filter> make_filter;
   Factory<Output> make_output;
+  // Names of the ports a filter emits on besides the default one, read by
+  // others as `from: [ID.PORT]`; unset when it has none.
+  std::function<std::vector<std::string>(const config::Section& settings)> ports;
 };
 
 class Registry {
@@ -50,12 +53,17 @@ struct Registration {
 #define SLIPWAY_CONCAT(a, b) SLIPWAY_CONCAT_INNER(a, b)
 
 // Registers a component type: SLIPWAY_REGISTER_INPUT("file", "Reads ...", kSchema, &FileInput::create);
+// A filter with named ports registers with SLIPWAY_REGISTER_FILTER_WITH_PORTS(..., &ports_function).
 #define SLIPWAY_REGISTER_INPUT(name, summary, schema, factory)                            \
   static const ::slipway::Registration SLIPWAY_CONCAT(slipway_registration_, __LINE__){ \
       ::slipway::ComponentType{::slipway::ComponentKind::Input, name, summary, &(schema), factory, {}, {}}}
 #define SLIPWAY_REGISTER_FILTER(name, summary, schema, factory)                           \
   static const ::slipway::Registration SLIPWAY_CONCAT(slipway_registration_, __LINE__){ \
       ::slipway::ComponentType{::slipway::ComponentKind::Filter, name, summary, &(schema), {}, factory, {}}}
+#define SLIPWAY_REGISTER_FILTER_WITH_PORTS(name, summary, schema, factory, ports_function)                  \
+  static const ::slipway::Registration SLIPWAY_CONCAT(slipway_registration_, __LINE__){                   \
+      ::slipway::ComponentType{::slipway::ComponentKind::Filter, name, summary, &(schema), {}, factory, {}, \
+                               ports_function}}
 #define SLIPWAY_REGISTER_OUTPUT(name, summary, schema, factory)                           \
   static const ::slipway::Registration SLIPWAY_CONCAT(slipway_registration_, __LINE__){ \
       ::slipway::ComponentType{::slipway::ComponentKind::Output, name, summary, &(schema), {}, {}, factory}}
