@@ -15,6 +15,9 @@ namespace slipway::config {
 namespace {
 
 Location location_of(const YAML::Node& node, const Location& fallback) {
+  if (!node.IsDefined()) {
+    return fallback;
+  }
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) {
     return fallback;

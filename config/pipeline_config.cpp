@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "config/graph_check.hpp"
+#include "engine/output_runtime.hpp"
 #include "engine/registry.hpp"
 
 namespace slipway::config {
@@ -33,6 +34,12 @@ const Schema kPipelineSchema{{
           .doc = "Least severe log level written; the --log-level option overrides it",
           .default_text = "info",
           .choices = {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+    Field{.name = "shutdown_timeout_secs",
+          .type = FieldType::Integer,
+          .doc = "Seconds a stop waits for outputs to deliver events in flight; what is left is read again "
+                 "at the next start",
+          .default_text = "30",
+          .min = 0},
     Field{.name = "dead_letter",
           .type = FieldType::Object,
           .doc = "Where records that cannot be processed are kept",
@@ -43,6 +50,9 @@ const std::vector<std::string> kComponentSections = {"inputs", "filters", "outpu
 const std::vector<std::string> kComponentReservedKeys = {"type", "from"};
 
 Location location_of(const YAML::Node& node, const std::string& file) {
+  if (!node.IsDefined()) {
+    return Location{file, 0, 0};
+  }
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) {
     return Location{file, 0, 0};
@@ -220,8 +230,16 @@ class ComponentLoader {
       report_unknown_type(kind, component.id, type_name, location_of(type_node, file_));
       return component;
     }
-    check_against_schema(value, *component.type->schema, component.context, file_, "", errors_,
-                         kComponentReservedKeys);
+    if (kind == ComponentKind::Output) {
+      // Outputs also take the engine's `buffer` and `retry` keys.
+      Schema output_schema = *component.type->schema;
+      output_schema.fields.insert(output_schema.fields.end(), OutputSettings::kSchema.fields.begin(),
+                                  OutputSettings::kSchema.fields.end());
+      check_against_schema(value, output_schema, component.context, file_, "", errors_, kComponentReservedKeys);
+    } else {
+      check_against_schema(value, *component.type->schema, component.context, file_, "", errors_,
+                           kComponentReservedKeys);
+    }
     return component;
   }
 
@@ -317,6 +335,7 @@ std::optional<PipelineConfig> load_pipeline_text(const std::string& text, const 
   pipeline.dead_letter_path = settings.object("dead_letter").has("path")
                                   ? std::filesystem::path(settings.object("dead_letter").string("path"))
                                   : pipeline.data_dir / "dead_letter.json";
+  pipeline.shutdown_timeout = std::chrono::seconds(settings.integer("shutdown_timeout_secs"));
   if (settings.has("log_level")) {
     pipeline.log_level = settings.string("log_level");
   }

@@ -2,6 +2,7 @@
 // components keyed by id, wired together by their `from` lists.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -43,6 +44,7 @@ struct PipelineConfig {
   std::filesystem::path data_dir;
   std::filesystem::path dead_letter_path;
   std::optional<std::string> log_level;
+  std::chrono::seconds shutdown_timeout{30};
   std::vector<ComponentConfig> components;  // inputs, then filters, then outputs
 
   const ComponentConfig* find(const std::string& id) const;

@@ -12,6 +12,9 @@ namespace slipway::config {
 namespace {
 
 Location location_of(const YAML::Node& node, const std::string& file) {
+  if (!node.IsDefined()) {
+    return Location{file, 0, 0};
+  }
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) {
     return Location{file, 0, 0};

@@ -57,22 +57,32 @@ void configure_logging(const GlobalOptions& options, const config::PipelineConfi
   logging::configure(options.log_format, logging::parse_level(level_name).value_or(spdlog::level::info));
 }
 
-// Waits for SIGINT or SIGTERM on its own thread, with the signals blocked
-// everywhere else, so no component thread is interrupted by them.
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// Blocks SIGINT and SIGTERM in the calling thread. Threads inherit the
+// mask, so calling this before any thread starts keeps the signals for
+// the watcher alone.
+void block_stop_signals() {
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+// Waits for SIGINT or SIGTERM on its own thread.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(Pipeline& pipeline) : pipeline_(pipeline) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  explicit SignalWatcher(Pipeline& pipeline) : pipeline_(pipeline), signals_(stop_signals()) {
     thread_ = std::thread([this] { watch(); });
   }
 
   ~SignalWatcher() {
     done_.store(true);
     thread_.join();
-    pthread_sigmask(SIG_UNBLOCK, &signals_, nullptr);
   }
 
  private:
@@ -136,6 +146,7 @@ int run(const std::filesystem::path& config_file, const GlobalOptions& options) 
   }
   configure_logging(options, &*config);
 
+  block_stop_signals();
   config::Errors errors;
   std::unique_ptr<Pipeline> pipeline;
   try {

@@ -16,6 +16,7 @@
 #include <spdlog/logger.h>
 
 #include "engine/acknowledgement.hpp"
+#include "engine/delivery.hpp"
 #include "engine/event.hpp"
 
 namespace slipway {
@@ -26,8 +27,7 @@ const char* component_kind_name(ComponentKind kind);  // "input", "filter", "out
 
 // Counters of one component instance; the stop summary and the metrics
 // endpoint read them. The engine counts events received by filters and
-// outputs and events sent by inputs and filters; an output counts the
-// events it delivered in `sent_events` itself.
+// outputs, events sent by inputs and filters, and events outputs delivered.
 struct ComponentMetrics {
   std::atomic<std::uint64_t> received_events{0};
   std::atomic<std::uint64_t> sent_events{0};
@@ -35,6 +35,7 @@ struct ComponentMetrics {
   std::atomic<std::uint64_t> dead_lettered_events{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> repaired_events{0};  // text repaired on the way in
+  std::atomic<std::uint64_t> retries{0};          // delivery attempts repeated by outputs
 };
 
 class DeadLetterQueue;
@@ -126,9 +127,15 @@ class Output {
   // std::runtime_error with a message naming the destination and the fix
   // when it cannot, which stops the pipeline from starting.
   virtual void start(OutputContext& /*context*/) {}
-  // Delivers a batch; the batch's acknowledgements complete when the caller
-  // releases it after this returns, so a return means the events are delivered.
-  virtual void write(const BatchPtr& batch, OutputContext& context) = 0;
+  // Tries to deliver a batch once and reports the outcome; the engine
+  // retries and dead-letters by it. The batch's acknowledgements complete
+  // when the engine releases it. The default calls write(), where a return
+  // means delivered and an exception means try again.
+  virtual DeliveryResult deliver(const BatchPtr& batch, OutputContext& context) {
+    write(batch, context);
+    return DeliveryResult::delivered();
+  }
+  virtual void write(const BatchPtr& /*batch*/, OutputContext& /*context*/) {}
   // Flushes and closes, once every upstream has finished.
   virtual void stop(OutputContext& /*context*/) {}
 };

@@ -55,7 +55,7 @@ bool DeadLetterQueue::open_locked() {
 }
 
 bool DeadLetterQueue::write(const DeadLetter& letter) {
-  const bool truncated = letter.raw.size() > kMaxRawBytes;
+  const bool truncated = !letter.raw_is_event && letter.raw.size() > kMaxRawBytes;
   const std::string_view raw = truncated ? letter.raw.substr(0, kMaxRawBytes) : letter.raw;
 
   std::string line;
@@ -76,8 +76,16 @@ bool DeadLetterQueue::write(const DeadLetter& letter) {
     fmt::format_to(std::back_inserter(line), ",\"line\":{},\"offset\":{}", letter.origin->line,
                    letter.origin->offset);
   }
-  line += ",\"raw\":";
-  json::append_quoted(raw, line);
+  if (letter.attempts > 0) {
+    fmt::format_to(std::back_inserter(line), ",\"attempts\":{}", letter.attempts);
+  }
+  if (letter.raw_is_event) {
+    line += ",\"event\":";
+    line += raw;
+  } else {
+    line += ",\"raw\":";
+    json::append_quoted(raw, line);
+  }
   if (truncated) {
     fmt::format_to(std::back_inserter(line), ",\"raw_truncated\":true,\"raw_bytes\":{}", letter.raw.size());
   }

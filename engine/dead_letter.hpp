@@ -20,6 +20,10 @@ struct DeadLetter {
   std::string_view reason;
   std::string_view raw;  // the record as received; cut to kMaxRawBytes
   const EventOrigin* origin = nullptr;
+  // True when `raw` is an event's JSON object: it is then stored as the
+  // member "event", whole, so `slipway dlq replay` can send it again.
+  bool raw_is_event = false;
+  std::uint32_t attempts = 0;  // delivery attempts made, for outputs
 };
 
 class DeadLetterQueue {

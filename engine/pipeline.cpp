@@ -46,6 +46,17 @@ void mark_undelivered(const BatchPtr& batch) {
   }
 }
 
+QueueLimits output_queue_limits(const BufferSettings& buffer, ComponentContext& context) {
+  QueueLimits limits;
+  // The event and byte limits bind; the batch count only has to allow them.
+  limits.max_batches = std::max<std::size_t>(16, buffer.max_events);
+  limits.max_events = buffer.max_events;
+  limits.max_bytes = buffer.max_bytes;
+  limits.drop_when_full = buffer.when_full == WhenFull::DropNewest;
+  limits.metrics = &context.metrics();
+  return limits;
+}
+
 int lock_data_dir(const std::filesystem::path& data_dir) {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
@@ -83,6 +94,7 @@ struct Pipeline::Node {
   std::unique_ptr<BatchQueue> queue;  // filters and outputs
   std::size_t producer_edges = 0;     // end-of-stream marks to wait for
   std::vector<Edge> edges;            // downstream
+  std::unique_ptr<OutputRunner> runner;
   std::thread thread;
 };
 
@@ -165,6 +177,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
   pipeline->data_dir_lock_fd_ = lock_data_dir(config.data_dir);
   pipeline->checkpoints_ = std::make_unique<CheckpointStore>(config.data_dir);
   pipeline->dead_letters_ = std::make_shared<DeadLetterQueue>(config.dead_letter_path);
+  pipeline->shutdown_timeout_ = config.shutdown_timeout;
 
   for (const config::ComponentConfig& component : config.components) {
     auto node = std::make_unique<Node>();
@@ -183,14 +196,21 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
       case ComponentKind::Filter:
         node->filter = component.type->make_filter(settings, errors);
         node->context = std::make_unique<FilterRuntime>(*node, log, config.data_dir, pipeline->dead_letters_);
-        node->queue = std::make_unique<BatchQueue>(options.queue_capacity);
+        node->queue = std::make_unique<BatchQueue>(QueueLimits{.max_batches = options.queue_capacity});
         break;
-      case ComponentKind::Output:
+      case ComponentKind::Output: {
         node->output = component.type->make_output(settings, errors);
         node->context = std::make_unique<ComponentContext>(ComponentKind::Output, node->id, node->type, log,
                                                            config.data_dir, pipeline->dead_letters_);
-        node->queue = std::make_unique<BatchQueue>(options.queue_capacity);
+        const OutputSettings output_settings = OutputSettings::parse(
+            config::Section(component.node, &OutputSettings::kSchema, component.context, config.file));
+        node->queue = std::make_unique<BatchQueue>(output_queue_limits(output_settings.buffer, *node->context));
+        node->runner = std::make_unique<OutputRunner>(
+            *node->output, *node->context, output_settings.retry,
+            std::make_shared<DeadLetterQueue>(config.data_dir / "dead_letter" / (node->id + ".json")),
+            pipeline->shutdown_deadline_);
         break;
+      }
     }
     pipeline->nodes_.push_back(std::move(node));
   }
@@ -263,6 +283,11 @@ void Pipeline::start() {
 }
 
 void Pipeline::request_stop() {
+  shutdown_deadline_.set(std::chrono::steady_clock::now() + shutdown_timeout_);
+  stop_inputs();
+}
+
+void Pipeline::stop_inputs() {
   {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
@@ -280,7 +305,7 @@ void Pipeline::wait() {
     std::unique_lock lock(mutex_);
     state_changed_.wait(lock, [&] { return stop_requested_ || running_inputs_ == 0; });
   }
-  request_stop();
+  stop_inputs();
 
   // Nodes are ordered inputs, filters, outputs, and end-of-stream marks
   // travel the same way, so each join waits only for work that is draining.
@@ -351,6 +376,9 @@ void Pipeline::run_filter(Node& node) {
 void Pipeline::run_output(Node& node) {
   ComponentContext& context = *node.context;
   std::size_t ended_producers = 0;
+  // NOTE: a batch abandoned at the shutdown deadline keeps the input's
+  // checkpoint before it, so replayable inputs read it again; an input that
+  // cannot replay loses it unless the output has a disk buffer.
   while (ended_producers < node.producer_edges) {
     QueueItem item = node.queue->pop();
     if (!item.batch) {
@@ -358,15 +386,11 @@ void Pipeline::run_output(Node& node) {
       continue;
     }
     context.metrics().received_events.fetch_add(item.batch->events.size(), std::memory_order_relaxed);
-    try {
-      node.output->write(item.batch, context);
-    } catch (const std::exception& exception) {
-      mark_undelivered(item.batch);
-      context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
-      context.log().error("Delivering a batch failed; its events are read again after a restart. events={} "
-                          "error=\"{}\"",
-                          item.batch->events.size(), exception.what());
+    if (shutdown_deadline_.passed()) {
+      OutputRunner::abandon(item.batch);
+      continue;
     }
+    node.runner->deliver(item.batch);
   }
 
   try {

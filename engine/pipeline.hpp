@@ -14,6 +14,7 @@
 #include "config/errors.hpp"
 #include "config/pipeline_config.hpp"
 #include "engine/component.hpp"
+#include "engine/output_runtime.hpp"
 
 namespace slipway {
 
@@ -21,7 +22,7 @@ class CheckpointStore;
 class DeadLetterQueue;
 
 struct PipelineOptions {
-  // Batches each edge holds before its producers block.
+  // Batches each edge into a filter holds before its producers block.
   std::size_t queue_capacity = 16;
 };
 
@@ -50,10 +51,13 @@ class Pipeline {
 
   // Starts every component's thread and returns.
   void start();
-  // Asks inputs to stop reading; safe from any thread, repeated calls are harmless.
+  // Asks inputs to stop reading and gives outputs until the shutdown
+  // timeout to deliver what is in flight; safe from any thread, repeated
+  // calls are harmless.
   void request_stop();
   // Blocks until a stop is requested or every input has finished, then
-  // drains and joins every thread, and stores the final checkpoints.
+  // drains and joins every thread, and stores the final checkpoints. When
+  // the inputs finished by themselves, outputs get all the time they need.
   void wait();
 
   std::vector<ComponentSummary> summary() const;
@@ -69,6 +73,7 @@ class Pipeline {
   void run_filter(Node& node);
   void run_output(Node& node);
   void input_finished();
+  void stop_inputs();
 
   std::vector<std::unique_ptr<Node>> nodes_;
   std::unique_ptr<CheckpointStore> checkpoints_;
@@ -79,7 +84,8 @@ class Pipeline {
   std::condition_variable state_changed_;
   bool stop_requested_ = false;
   std::size_t running_inputs_ = 0;
-  std::atomic<bool> stopping_{false};
+  std::chrono::seconds shutdown_timeout_{30};
+  ShutdownDeadline shutdown_deadline_;
 };
 
 }  // namespace slipway

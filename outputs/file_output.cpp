@@ -97,7 +97,6 @@ void FileOutput::write(const BatchPtr& batch, OutputContext& context) {
         fmt::format("writing to {} failed: {}", config_.path.string(), std::strerror(error)));
   }
   unsynced_ = true;
-  context.metrics().sent_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
 
   const bool interval_passed = std::chrono::steady_clock::now() - last_sync_ >= config_.fsync_interval;
   if (config_.fsync == FsyncPolicy::EveryBatch || (config_.fsync == FsyncPolicy::Interval && interval_passed)) {

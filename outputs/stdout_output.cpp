@@ -23,13 +23,12 @@ std::unique_ptr<Output> StdoutOutput::create(const config::Section& settings, co
   return std::make_unique<StdoutOutput>(parse_record_format(settings.string("format")));
 }
 
-void StdoutOutput::write(const BatchPtr& batch, OutputContext& context) {
+void StdoutOutput::write(const BatchPtr& batch, OutputContext& /*context*/) {
   buffer_.clear();
   append_records(*batch, format_, buffer_);
   if (const int error = write_fully(STDOUT_FILENO, buffer_); error != 0) {
     throw std::runtime_error(fmt::format("writing to standard output failed: {}", std::strerror(error)));
   }
-  context.metrics().sent_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
 }
 
 SLIPWAY_REGISTER_OUTPUT("stdout", "Writes events to standard output as JSON lines or alerts.log lines",

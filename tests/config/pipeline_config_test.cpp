@@ -99,7 +99,7 @@ log_level: warning
       "pipeline.yaml:15:24: output \"archive\" (file): key \"fsync_interval_ms\": expected an integer of at least 1, "
       "got \"-3\"",
       "pipeline.yaml:19:5: output \"console\" (stdout): unknown key \"fromat\"; did you mean \"format\"?",
-      "pipeline.yaml:20:5: output \"console\" (stdout): unknown key \"fsync\"; known keys: type, from, format",
+      "pipeline.yaml:20:5: output \"console\" (stdout): unknown key \"fsync\"; known keys: type, from, format, buffer, retry",
       "pipeline.yaml:22:3: pipeline: unknown key \"dead_letter.paht\"; did you mean \"path\"?",
       "pipeline.yaml:23:12: pipeline: key \"log_level\": invalid value \"warning\"; expected one of: trace, debug, "
       "info, warn, error, critical, off (did you mean \"warn\"?)",
