@@ -24,6 +24,13 @@ const Schema kDeadLetterSchema{{
                  "(default: dead_letter.json in data_dir)"},
 }};
 
+const Schema kApiSchema{{
+    Field{.name = "address",
+          .type = FieldType::String,
+          .doc = "host:port to serve /metrics (Prometheus text) and /health on, e.g. 127.0.0.1:9580",
+          .required = true},
+}};
+
 const Schema kPipelineSchema{{
     Field{.name = "data_dir",
           .type = FieldType::String,
@@ -40,6 +47,10 @@ const Schema kPipelineSchema{{
                  "at the next start",
           .default_text = "30",
           .min = 0},
+    Field{.name = "api",
+          .type = FieldType::Object,
+          .doc = "Serve metrics and health over HTTP; off when absent",
+          .nested = &kApiSchema},
     Field{.name = "dead_letter",
           .type = FieldType::Object,
           .doc = "Where records that cannot be processed are kept",
@@ -336,6 +347,21 @@ std::optional<PipelineConfig> load_pipeline_text(const std::string& text, const 
                                   ? std::filesystem::path(settings.object("dead_letter").string("path"))
                                   : pipeline.data_dir / "dead_letter.json";
   pipeline.shutdown_timeout = std::chrono::seconds(settings.integer("shutdown_timeout_secs"));
+  if (settings.has("api")) {
+    const Section api = settings.object("api");
+    const std::string address = api.string("address");
+    const std::size_t colon = address.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+    const bool valid_port = !port.empty() && port.size() <= 5 &&
+                            port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) <= 65535;
+    if (!valid_port) {
+      errors.add(api.location("address"),
+                 fmt::format("pipeline: key \"api.address\": invalid address \"{}\"; write host:port, e.g. "
+                             "127.0.0.1:9580",
+                             address));
+    }
+    pipeline.api_address = address;
+  }
   if (settings.has("log_level")) {
     pipeline.log_level = settings.string("log_level");
   }

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/pipeline_config.hpp"
+#include "engine/api_server.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/registry.hpp"
 
@@ -156,6 +157,14 @@ int run(const std::filesystem::path& config_file, const GlobalOptions& options) 
       return kExitConfig;
     }
     SignalWatcher signals(*pipeline);
+    std::unique_ptr<ApiServer> api;
+    if (config->api_address) {
+      Pipeline& running = *pipeline;
+      api = std::make_unique<ApiServer>([&running] { return running.prometheus_metrics(); },
+                                        [&running] { return running.health(); });
+      api->start(*config->api_address);
+      spdlog::info("Serving /metrics and /health. address={}", *config->api_address);
+    }
     pipeline->start();
     spdlog::info("Started pipeline. file={} components={} data_dir={}", config_file.string(),
                  config->components.size(), config->data_dir.string());

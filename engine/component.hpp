@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,29 @@ struct ComponentMetrics {
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> repaired_events{0};  // text repaired on the way in
   std::atomic<std::uint64_t> retries{0};          // delivery attempts repeated by outputs
+  std::atomic<std::int64_t> lag_bytes{-1};        // bytes not read yet, for inputs that know; -1 otherwise
+};
+
+// Whether a component currently works; /health reports the degraded ones.
+class ComponentHealth {
+ public:
+  void set_degraded(std::string reason) {
+    std::lock_guard lock(mutex_);
+    reason_ = std::move(reason);
+  }
+  void set_healthy() {
+    std::lock_guard lock(mutex_);
+    reason_.clear();
+  }
+  // Empty when healthy, else why not.
+  std::string degraded_reason() const {
+    std::lock_guard lock(mutex_);
+    return reason_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string reason_;
 };
 
 class DeadLetterQueue;
@@ -51,6 +75,7 @@ class ComponentContext {
   const std::string& type() const { return type_; }
   spdlog::logger& log() { return *log_; }
   ComponentMetrics& metrics() { return metrics_; }
+  ComponentHealth& health() { return health_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
   // Writes a record that could not be processed to the pipeline's
@@ -65,6 +90,7 @@ class ComponentContext {
   std::filesystem::path data_dir_;
   std::shared_ptr<DeadLetterQueue> dead_letters_;
   ComponentMetrics metrics_;
+  ComponentHealth health_;
 };
 
 // What an input's thread uses to hand events to the pipeline.

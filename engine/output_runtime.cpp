@@ -153,8 +153,19 @@ void OutputRunner::deliver(const BatchPtr& batch) {
         break;
     }
     if (retry_indices.empty()) {
+      if (result.status == DeliveryStatus::Rejected) {
+        // A destination that rejects whole batches (bad credentials, a
+        // missing channel) needs a person, so it shows on /health.
+        context_.health().set_degraded(result.reason);
+        return;
+      }
+      if (attempt > 1) {
+        context_.log().info("Delivery succeeded after retrying. attempts={}", attempt);
+      }
+      context_.health().set_healthy();
       return;
     }
+    context_.health().set_degraded(retry_reason);
 
     const bool retries_exhausted = retry_.max_retries > 0 && attempt > retry_.max_retries;
     const bool time_exhausted =

@@ -413,6 +413,88 @@ std::vector<ComponentSummary> Pipeline::summary() const {
   return rows;
 }
 
+namespace {
+
+struct MetricFamily {
+  const char* name;
+  const char* type;
+  const char* help;
+};
+
+void append_family_header(std::string& out, const MetricFamily& family) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", family.name, family.help, family.name,
+                 family.type);
+}
+
+}  // namespace
+
+std::string Pipeline::prometheus_metrics() const {
+  struct Counter {
+    MetricFamily family;
+    std::atomic<std::uint64_t> ComponentMetrics::*field;
+  };
+  static const Counter kCounters[] = {
+      {{"slipway_component_received_events_total", "counter", "Events a component received."},
+       &ComponentMetrics::received_events},
+      {{"slipway_component_sent_events_total", "counter", "Events a component sent on or delivered."},
+       &ComponentMetrics::sent_events},
+      {{"slipway_component_dropped_events_total", "counter", "Events discarded on purpose: filters, size limits, "
+                                                              "full buffers set to drop."},
+       &ComponentMetrics::dropped_events},
+      {{"slipway_component_dead_lettered_events_total", "counter", "Events written to a dead-letter file."},
+       &ComponentMetrics::dead_lettered_events},
+      {{"slipway_component_repaired_events_total", "counter", "Events whose text was repaired on the way in."},
+       &ComponentMetrics::repaired_events},
+      {{"slipway_component_errors_total", "counter", "Errors a component met."}, &ComponentMetrics::errors},
+      {{"slipway_component_retries_total", "counter", "Delivery attempts an output repeated."},
+       &ComponentMetrics::retries},
+  };
+
+  const auto labels = [](const Node& node) {
+    return fmt::format("component_id=\"{}\",component_kind=\"{}\",component_type=\"{}\"", node.id,
+                       component_kind_name(node.kind), node.type);
+  };
+
+  std::string out;
+  for (const Counter& counter : kCounters) {
+    append_family_header(out, counter.family);
+    for (const auto& node : nodes_) {
+      const auto value = (node->context->metrics().*counter.field).load(std::memory_order_relaxed);
+      fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", counter.family.name, labels(*node), value);
+    }
+  }
+
+  append_family_header(out, {"slipway_component_buffer_events", "gauge", "Events waiting in an output's buffer."});
+  for (const auto& node : nodes_) {
+    if (node->kind == ComponentKind::Output) {
+      fmt::format_to(std::back_inserter(out), "slipway_component_buffer_events{{{}}} {}\n", labels(*node),
+                     node->queue->queued_events());
+    }
+  }
+  append_family_header(out, {"slipway_file_lag_bytes", "gauge", "Bytes of watched files not read yet."});
+  for (const auto& node : nodes_) {
+    const std::int64_t lag = node->context->metrics().lag_bytes.load(std::memory_order_relaxed);
+    if (node->kind == ComponentKind::Input && lag >= 0) {
+      fmt::format_to(std::back_inserter(out), "slipway_file_lag_bytes{{{}}} {}\n", labels(*node), lag);
+    }
+  }
+  return out;
+}
+
+HealthReport Pipeline::health() const {
+  HealthReport report;
+  std::string failures;
+  for (const auto& node : nodes_) {
+    const std::string reason = node->context->health().degraded_reason();
+    if (!reason.empty()) {
+      report.healthy = false;
+      failures += fmt::format("{} \"{}\" ({}): {}\n", component_kind_name(node->kind), node->id, node->type, reason);
+    }
+  }
+  report.text = report.healthy ? "ok\n" : "degraded\n" + failures;
+  return report;
+}
+
 const std::filesystem::path& Pipeline::dead_letter_path() const { return dead_letters_->path(); }
 
 }  // namespace slipway

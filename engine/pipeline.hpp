@@ -13,6 +13,7 @@
 
 #include "config/errors.hpp"
 #include "config/pipeline_config.hpp"
+#include "engine/api_server.hpp"
 #include "engine/component.hpp"
 #include "engine/output_runtime.hpp"
 
@@ -61,6 +62,10 @@ class Pipeline {
   void wait();
 
   std::vector<ComponentSummary> summary() const;
+  // Every component's counters and gauges in the Prometheus text format.
+  std::string prometheus_metrics() const;
+  // "ok", or "degraded" with each failing component and why.
+  HealthReport health() const;
   const std::filesystem::path& dead_letter_path() const;
 
  private:
