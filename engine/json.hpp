@@ -101,6 +101,21 @@ struct ParseResult {
 // Parses exactly one JSON value; trailing bytes other than white space are an error.
 ParseResult parse(std::string_view text, const ParseOptions& options = {});
 
+// The outcome parse() would report for the same text, found without
+// building the document.
+struct ValidateResult {
+  bool valid = false;            // the text is one JSON value, repaired or not
+  Type type = Type::Null;        // type of the top-level value, when valid
+  std::string error;             // as in ParseResult
+  std::size_t error_offset = 0;  // as in ParseResult
+  std::uint32_t repairs = kRepairNone;  // the repairs parse() would make
+};
+
+// Checks `text` by the rules of parse() without building a document. Its
+// buffers are kept per thread, so checking a typical clean line allocates
+// nothing, and threads may call it concurrently.
+ValidateResult validate(std::string_view text, const ParseOptions& options = {});
+
 // Appends compact JSON. Strings are written as valid UTF-8 with control
 // characters, quotes and backslashes escaped.
 void write(const Value& value, std::string& out);
