@@ -92,6 +92,8 @@ std::size_t maximal_subpart_length(std::string_view text) {
   return length;
 }
 
+bool needs_no_escape(unsigned char byte) { return byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\'; }
+
 void append_unicode_escape(unsigned char byte, std::string& out) {
   static constexpr char kHexDigits[] = "0123456789abcdef";
   out += "\\u00";
@@ -131,6 +133,18 @@ std::size_t append_sanitized_utf8(std::string_view text, std::string& out) {
 void append_quoted(std::string_view text, std::string& out) {
   out += '"';
   while (!text.empty()) {
+    // Copy the run of bytes that need no escaping in one piece: most
+    // alert text is plain ASCII.
+    std::size_t run = 0;
+    while (run < text.size() && needs_no_escape(static_cast<unsigned char>(text[run]))) {
+      ++run;
+    }
+    out.append(text.substr(0, run));
+    text.remove_prefix(run);
+    if (text.empty()) {
+      break;
+    }
+
     const unsigned char byte = static_cast<unsigned char>(text.front());
     if (byte >= 0x80) {
       const std::size_t length = valid_sequence_length(text);
