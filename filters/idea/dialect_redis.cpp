@@ -25,7 +25,8 @@ void read_party(const Members& party, Endpoint& endpoint, IdeaRecord& record) {
       endpoint.urls.push_back(value);
     }
   } else if (kind == "MD5" && !value.empty() && record.owned_hash.empty()) {
-    // Only the attacker is an MD5 in Slips, so one owned string suffices.
+    // Slips uses an MD5 indicator only as the attacker of a downloaded-file
+    // evidence, so one owned string suffices; a second one would be skipped.
     record.owned_hash = fmt::format("md5:{}", value);
     if (is_hash(record.owned_hash)) {
       FileAttachment file;

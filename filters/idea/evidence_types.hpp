@@ -1,7 +1,7 @@
-// Slips evidence types and what IDEA0 makes of them: the Category and the
-// Source Type tag each type had in Slips 1.1 (the last version that wrote
-// them), and a classifier that recovers the type from the description of
-// an IDMEFv2 line, which carries no type.
+// Slips evidence types and their IDEA0 Category and Source Type tag, as
+// Slips 1.1 (the last version that wrote them) assigned them. A classifier
+// recovers the type from the description of an IDMEFv2 line, which
+// carries no type.
 #pragma once
 
 #include <string_view>
@@ -41,9 +41,9 @@ DescriptionParts split_threat_level(std::string_view description);
 // refers to static storage.
 std::string_view canonical_threat_level(std::string_view level);
 
-// Slips' spelling of a detection method ("Heuristic", "AI"), which
-// IDMEFv2 lines write capitalised and Redis payloads in upper case;
-// `method` itself when it is none of Slips' methods.
+// Returns Slips' spelling of a detection method ("Heuristic", "AI"), which
+// IDMEFv2 lines write capitalised and Redis payloads in upper case. A name
+// outside Slips' methods is returned unchanged.
 std::string_view canonical_method(std::string_view method);
 
 }  // namespace slipway::filters::idea

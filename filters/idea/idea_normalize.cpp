@@ -59,10 +59,9 @@ std::unique_ptr<Filter> IdeaNormalize::create(const config::Section& settings, c
   return std::make_unique<IdeaNormalize>(std::move(options));
 }
 
+// The engine counts received and sent events around process(), and
+// dead_letter() counts the dead letters, so no counter is bumped here.
 void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
-  ComponentMetrics& metrics = context.metrics();
-  metrics.received_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
-
   Batch normalized;
   normalized.acks = batch->acks;
   normalized.events.reserve(batch->events.size());
@@ -78,10 +77,11 @@ void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
       continue;
     }
     context.dead_letter(event.json, event.origin, reason_);
-    if (rejected++ == 0) {
+    if (rejected == 0) {
       first_reason = reason_;
       first_rejected_origin = &event.origin;
     }
+    ++rejected;
   }
 
   // One line per batch: the dead-letter file and its counter hold the detail.
@@ -93,7 +93,6 @@ void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
                         first_reason);
   }
   if (!normalized.events.empty()) {
-    metrics.sent_events.fetch_add(normalized.events.size(), std::memory_order_relaxed);
     context.emit(std::move(normalized));
   }
 }

@@ -1,8 +1,15 @@
 // The idea_normalize filter: turns every generation of Slips alert output
 // (IDMEFv2 and legacy IDEA0 alerts.json lines, Redis evidence and alert
-// payloads) into canonical IDEA0. Events keep their order. A record that
-// cannot be normalized goes to the dead-letter file with the reason;
-// none is dropped silently.
+// payloads) into canonical IDEA0 that validates against the IDEA0 schema.
+// Events keep their order. A record that cannot be normalized goes to the
+// dead-letter file with the reason, so none is dropped silently.
+//
+// Slips data that IDEA0 has no key for goes in one object member, _Slips:
+// InputFormat ("IDMEFv2", "IDEA0", "Redis evidence", "Redis alert"), Kind
+// ("evidence" or "alert"), EvidenceType, ThreatLevel, AccumulatedThreatLevel,
+// TimeWindow, ProfileIP, UIDs, ThreatIntel (feed names), Method, and
+// TimeNotes. Each time note names a time member that was missing, invalid,
+// read in the configured zone or left out, with the value as written.
 #pragma once
 
 #include <memory>

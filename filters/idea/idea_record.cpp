@@ -112,11 +112,13 @@ void IdeaRecord::clear() {
   format = InputFormat::Idmef;
   kind = RecordKind::Evidence;
   id = {};
+
   detect_time.reset();
   event_time.reset();
   cease_time.reset();
   window_start_time.reset();
   window_end_time.reset();
+
   categories.clear();
   confidence.reset();
   description = {};
@@ -131,9 +133,12 @@ void IdeaRecord::clear() {
   nodes.clear();
   slips.clear();
   time_notes.clear();
+
   owned_id.clear();
   owned_description.clear();
   owned_hash.clear();
+
+  // Only the used endpoints are cleared; the spares beyond them already are.
   for (std::size_t index = 0; index < source_count_; ++index) {
     sources_[index].clear();
   }

@@ -61,7 +61,7 @@ struct NodeEntry {
   std::vector<std::string_view> software;
 };
 
-// Why a time member was taken from elsewhere, changed or left out.
+// Record of a time member taken from elsewhere, changed or left out.
 struct TimeNote {
   std::string_view field;   // output member, e.g. "DetectTime"
   std::string_view source;  // input member the value came from, e.g. "StartTime"

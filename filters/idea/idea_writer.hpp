@@ -1,6 +1,6 @@
 // Serialization of an IdeaRecord as one canonical IDEA0 JSON object. Keys
-// come in a fixed order, times as UTC RFC 3339 with six fraction digits,
-// protocols in lower case; empty lists and objects are left out.
+// come in a fixed order, times as UTC RFC 3339 with six fraction digits and
+// protocols in lower case. Empty lists and objects are left out.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@
 namespace slipway::filters::idea {
 
 // Name of the member holding Slips data IDEA0 has no key for. The schema
-// allows members it does not define; the underscore marks this one as
+// allows members it does not define. The underscore marks this one as
 // private to its producer, so it cannot clash with a future IDEA key.
 inline constexpr std::string_view kExtensionMember = "_Slips";
 

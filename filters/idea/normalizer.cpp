@@ -158,7 +158,7 @@ void settle_category(IdeaRecord& record, bool test_category) {
 void settle_times(IdeaRecord& record) {
   // An activity cannot start after it was detected. Slips 1.1.1 and
   // earlier wrote the logging time, a few microseconds after DetectTime, as
-  // EventTime, and such a value tells nothing about the activity.
+  // EventTime, and such a value carries nothing about the activity.
   if (record.event_time && record.detect_time && *record.event_time > *record.detect_time) {
     record.time_notes.push_back(
         TimeNote{"EventTime", {}, "later than DetectTime, left out", timestamp::format_utc(*record.event_time)});

@@ -31,9 +31,9 @@ class ObjectWriter {
 
   void string(std::string_view name, std::string_view value);
   void strings(std::string_view name, std::span<const std::string_view> values);
-  // Like string() and strings(), for values whose syntax was checked and
-  // admits no character JSON escapes (IDs, addresses, tags, categories,
-  // hashes, constants); they are copied without a scan.
+  // Like string() and strings(), for values whose checked syntax admits no
+  // character that JSON escapes: IDs, addresses, tags, categories, hashes
+  // and constants. They are copied without a scan.
   void plain_string(std::string_view name, std::string_view value);
   void plain_strings(std::string_view name, std::span<const std::string_view> values);
   void integer(std::string_view name, const std::optional<std::int64_t>& value);

@@ -131,7 +131,7 @@ class IdeaNormalizeTest : public ::testing::Test {
     if (filter == nullptr) {
       return {};
     }
-    filter->process(batch_of(lines), context_);
+    context_.run(*filter, batch_of(lines));
     return context_.event_texts();
   }
 
@@ -314,7 +314,7 @@ TEST_F(IdeaNormalizeTest, NormalizesGeneratedFormats) {
       const std::vector<std::string> lines = read_lines(out_dir / file);
       ASSERT_FALSE(lines.empty());
       FakeFilterContext context(dir_.path(), "idea_normalize");
-      filter->process(batch_of(lines, file), context);
+      context.run(*filter, batch_of(lines, file));
       const std::vector<std::string> out = context.event_texts();
 
       ASSERT_EQ(out.size(), lines.size()) << read_file(context.dead_letter_path());
@@ -480,7 +480,7 @@ TEST_F(IdeaNormalizeTest, DropsEventTimeAfterDetectTime) {
   EXPECT_EQ(text_at(idea, "_Slips.TimeNotes[0].Raw"), "2023-05-07T00:19:56.730941Z");
 }
 
-// The field case's times normalize as its table says; the record with no valid time is dead-lettered.
+// The field case's times normalize as its table lists; the record with no valid time is dead-lettered.
 TEST_F(IdeaNormalizeTest, NormalizesFieldCaseTimes) {
   const std::filesystem::path fixture = shared_path("cases/016-timestamps-zones-fractions/alerts.json");
   if (fixture.empty()) {
@@ -524,7 +524,7 @@ TEST_F(IdeaNormalizeTest, AppliesConfiguredZonelessZone) {
   }
   const std::vector<std::string> in_utc = run(read_lines(fixture));
   FakeFilterContext prague_context(dir_.path(), "idea_normalize");
-  make("zoneless_time_zone: Europe/Prague")->process(batch_of(read_lines(fixture)), prague_context);
+  prague_context.run(*make("zoneless_time_zone: Europe/Prague"), batch_of(read_lines(fixture)));
   const std::vector<std::string> in_prague = prague_context.event_texts();
 
   ASSERT_EQ(in_prague.size(), in_utc.size());
@@ -619,7 +619,7 @@ TEST_F(IdeaNormalizeTest, KeepsBatchAcknowledgements) {
   batch->events.push_back(Event{kIdmefHorizontalScan, {}});
   batch->acks.push_back(tracker->track({"alerts.json", "100"}));
 
-  make()->process(batch, context_);
+  context_.run(*make(), batch);
 
   ASSERT_EQ(context_.emitted().size(), 1u);
   EXPECT_EQ(context_.emitted()[0].batch->acks, batch->acks);

@@ -23,14 +23,22 @@ FakeFilterContext::FakeFilterContext(const std::filesystem::path& work_dir, std:
                     std::make_shared<DeadLetterQueue>(work_dir / kDeadLetterFileName)),
       dead_letter_path_(work_dir / kDeadLetterFileName) {}
 
-void FakeFilterContext::emit(Batch batch) {
-  emitted_.push_back(Emitted{"", std::make_shared<const Batch>(std::move(batch))});
+void FakeFilterContext::run(Filter& filter, const BatchPtr& batch) {
+  metrics().received_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+  filter.process(batch, *this);
 }
 
-void FakeFilterContext::forward(const BatchPtr& batch) { emitted_.push_back(Emitted{"", batch}); }
+void FakeFilterContext::emit(Batch batch) { record("", std::make_shared<const Batch>(std::move(batch))); }
+
+void FakeFilterContext::forward(const BatchPtr& batch) { record("", batch); }
 
 void FakeFilterContext::emit_to(std::string_view port, Batch batch) {
-  emitted_.push_back(Emitted{std::string(port), std::make_shared<const Batch>(std::move(batch))});
+  record(std::string(port), std::make_shared<const Batch>(std::move(batch)));
+}
+
+void FakeFilterContext::record(std::string port, BatchPtr batch) {
+  metrics().sent_events.fetch_add(batch->events.size(), std::memory_order_relaxed);
+  emitted_.push_back(Emitted{std::move(port), std::move(batch)});
 }
 
 std::vector<Event> FakeFilterContext::events() const {

@@ -1,6 +1,7 @@
-// A FilterContext for filter tests. It runs nothing on its own: a test
-// calls the filter's process() on its own thread and then reads what the
-// filter emitted, on which port, and what it sent to the dead-letter file.
+// A FilterContext for filter tests. A test passes batches through run(),
+// on its own thread, and then reads what the filter emitted, on which
+// port, and what it sent to the dead-letter file. The received and sent
+// counters move as the engine moves them.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +17,10 @@ class FakeFilterContext final : public FilterContext {
  public:
   // Dead letters go to `work_dir/dead_letter.json`.
   explicit FakeFilterContext(const std::filesystem::path& work_dir, std::string type = "test");
+
+  // Counts the batch as received and passes it to `filter`, as the engine's
+  // filter thread does.
+  void run(Filter& filter, const BatchPtr& batch);
 
   void emit(Batch batch) override;
   void forward(const BatchPtr& batch) override;
@@ -35,6 +40,8 @@ class FakeFilterContext final : public FilterContext {
   std::vector<std::string> dead_letter_lines() const;
 
  private:
+  void record(std::string port, BatchPtr batch);
+
   std::filesystem::path dead_letter_path_;
   std::vector<Emitted> emitted_;
 };
