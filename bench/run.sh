@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 bench/pipeline_bench.py "$@"
+build/bench/slipway_bench_http build/slipway build/bench-work/alerts-1000000.json build/bench-work/http
 for benchmark in build/bench/slipway_bench_*; do
   case "$benchmark" in
-    */slipway_bench_floor) ;;
+    */slipway_bench_floor | */slipway_bench_http) ;;
     *) "$benchmark" --benchmark_min_time=0.5 ;;
   esac
 done
