@@ -107,6 +107,7 @@ Offset read_offset(std::string_view text, std::size_t& pos) {
   }
   const bool west = text[pos] == '-';
   ++pos;
+
   const std::optional<int> hours = read_digits(text, pos, 2);
   if (!hours) {
     offset.error = TimeError::Malformed;
@@ -122,6 +123,7 @@ Offset read_offset(std::string_view text, std::size_t& pos) {
     }
     minutes = *read_minutes;
   }
+
   if (*hours > 23 || minutes > 59) {
     offset.error = TimeError::InvalidOffset;
     return offset;
@@ -232,8 +234,8 @@ std::int64_t TimeZone::local_to_utc(std::int64_t local_micros) const {
   using std::chrono::seconds;
   const std::int64_t local_seconds = floor_div(local_micros, kMicrosPerSecond);
   const date::local_info info = zone_->get_info(date::local_seconds{seconds{local_seconds}});
-  // For a unique local time `first` is the only answer; for an ambiguous
-  // one it is the earlier occurrence; for a skipped one it is the period
+  // For a unique local time `first` is the only result. For an ambiguous
+  // one it is the earlier occurrence, and for a skipped one the period
   // before the gap.
   return local_micros - static_cast<std::int64_t>(info.first.offset.count()) * kMicrosPerSecond;
 }

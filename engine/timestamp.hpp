@@ -31,7 +31,7 @@ class TimeZone {
 
   // Converts local wall-clock microseconds (counted as if the local time
   // were UTC) to UTC microseconds. A local time that occurs twice when
-  // clocks go back maps to its first occurrence; one skipped when clocks go
+  // clocks go back maps to its first occurrence. One skipped when clocks go
   // forward is read with the offset in force before the change.
   std::int64_t local_to_utc(std::int64_t local_micros) const;
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -19,6 +20,29 @@ namespace {
 // Alerts name hosts and victims, so the file is not world-readable.
 constexpr mode_t kFileMode = 0640;
 
+// Finds the combinations of keys the schema cannot check on its own.
+void check_layout(const config::Section& settings, const RecordLayout& layout, config::Errors& errors) {
+  const std::string& context = settings.context();
+  if (layout.format == RecordFormat::Tsv && layout.columns.empty()) {
+    errors.add(settings.location(settings.has("columns") ? "columns" : "format"),
+               context + ": key \"columns\": required for format tsv; list the field paths to write, e.g. "
+                         "[uid, label]");
+  }
+  if (layout.format == RecordFormat::AlertsLog && settings.has("columns")) {
+    errors.add(settings.location("columns"),
+               context + ": key \"columns\": not used by format alerts_log; remove it or use format tsv or json");
+  }
+  if (std::any_of(layout.columns.begin(), layout.columns.end(), [](const std::string& column) { return column.empty(); })) {
+    errors.add(settings.location("columns"), context + ": key \"columns\": expected a field path, got an empty string");
+  }
+  for (const char* key : {"header", "escape"}) {
+    if (layout.format != RecordFormat::Tsv && settings.has(key)) {
+      errors.warn(settings.location(key), fmt::format("{}: key \"{}\" applies to format tsv only and is ignored",
+                                                      context, key));
+    }
+  }
+}
+
 }  // namespace
 
 const config::Schema FileOutputConfig::kSchema{{
@@ -28,9 +52,30 @@ const config::Schema FileOutputConfig::kSchema{{
                   .required = true},
     config::Field{.name = "format",
                   .type = config::FieldType::Enum,
-                  .doc = "json: one JSON object per line; alerts_log: the human-readable line of Slips' alerts.log",
+                  .doc = "json: one JSON object per line; alerts_log: the human-readable line of Slips' alerts.log; "
+                         "tsv: the fields named in columns, separated by tabs",
                   .default_text = "json",
-                  .choices = kRecordFormatNames},
+                  .choices = kColumnRecordFormatNames},
+    config::Field{.name = "columns",
+                  .type = config::FieldType::StringList,
+                  .doc = "Field paths to write, in order: required for tsv; with json, each line holds only these "
+                         "members (null when missing)"},
+    config::Field{.name = "header",
+                  .type = config::FieldType::Boolean,
+                  .doc = "tsv: write the column paths as the first row when the file is new or empty",
+                  .default_text = "true"},
+    config::Field{.name = "escape",
+                  .type = config::FieldType::Enum,
+                  .doc = "tsv: how TAB, CR, LF, backslash and NUL in a value are written: backslash (\\t \\r "
+                         "\\n \\\\ \\0, one row per line) or csv (values with TAB, CR, LF or \" in double "
+                         "quotes, as Python's csv module and Slips' labeled_flows.tsv write them)",
+                  .default_text = "backslash",
+                  .choices = {"backslash", "csv"}},
+    config::Field{.name = "line_ending",
+                  .type = config::FieldType::Enum,
+                  .doc = "What ends each record: lf, or crlf as Slips' labeled_flows.tsv has it",
+                  .default_text = "lf",
+                  .choices = {"lf", "crlf"}},
     config::Field{.name = "fsync",
                   .type = config::FieldType::Enum,
                   .doc = "When written data is forced to disk: never (left to the kernel), every_batch, or "
@@ -44,10 +89,16 @@ const config::Schema FileOutputConfig::kSchema{{
                   .min = 1},
 }};
 
-FileOutputConfig FileOutputConfig::parse(const config::Section& settings, config::Errors& /*errors*/) {
+FileOutputConfig FileOutputConfig::parse(const config::Section& settings, config::Errors& errors) {
   FileOutputConfig config;
   config.path = settings.string("path");
-  config.format = parse_record_format(settings.string("format"));
+  RecordLayout& layout = config.layout;
+  layout.format = parse_record_format(settings.string("format"));
+  layout.columns = settings.strings("columns");
+  layout.header = settings.boolean("header");
+  layout.escape = settings.string("escape") == "csv" ? TsvEscape::Csv : TsvEscape::Backslash;
+  layout.line_ending = settings.string("line_ending") == "crlf" ? LineEnding::CrLf : LineEnding::Lf;
+  check_layout(settings, layout, errors);
   const std::string fsync = settings.string("fsync");
   config.fsync = fsync == "never"         ? FsyncPolicy::Never
                  : fsync == "every_batch" ? FsyncPolicy::EveryBatch
@@ -79,12 +130,27 @@ void FileOutput::start(OutputContext& context) {
                                          std::strerror(errno)));
   }
   last_sync_ = std::chrono::steady_clock::now();
+  write_header(context);
   context.log().info("Writing to file. path={}", config_.path.string());
+}
+
+void FileOutput::write_header(OutputContext& context) {
+  const std::string header = writer_.header();
+  struct stat status {};
+  if (header.empty() || ::fstat(fd_, &status) != 0 || status.st_size != 0) {
+    return;
+  }
+  if (const int error = write_fully(fd_, header); error != 0) {
+    throw std::runtime_error(fmt::format("{} \"{}\": writing the header row to {} failed: {}",
+                                         component_kind_name(context.kind()), context.id(), config_.path.string(),
+                                         std::strerror(error)));
+  }
+  unsynced_ = true;
 }
 
 void FileOutput::write(const BatchPtr& batch, OutputContext& context) {
   buffer_.clear();
-  append_records(*batch, config_.format, buffer_);
+  writer_.append(*batch, buffer_);
 
   const off_t size_before = ::lseek(fd_, 0, SEEK_END);
   if (const int error = write_fully(fd_, buffer_); error != 0) {
@@ -125,7 +191,7 @@ void FileOutput::stop(OutputContext& context) {
   fd_ = -1;
 }
 
-SLIPWAY_REGISTER_OUTPUT("file", "Appends events to a file as JSON lines or alerts.log lines", FileOutputConfig::kSchema,
+SLIPWAY_REGISTER_OUTPUT("file", "Appends events to a file as JSON lines, alerts.log lines or TSV rows", FileOutputConfig::kSchema,
                         &FileOutput::create);
 
 }  // namespace slipway::outputs

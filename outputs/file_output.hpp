@@ -1,6 +1,7 @@
-// The `file` output: appends records to a file, as JSON lines or as
-// alerts.log lines. A batch counts as delivered once it is written to the
-// file; `fsync` decides how soon it also reaches the disk.
+// The `file` output: appends records to a file, as JSON lines, alerts.log
+// lines or TSV rows. A batch counts as delivered once it is written to the
+// file; `fsync` decides how soon it also reaches the disk. A TSV header is
+// written only into an empty file, so a restart that appends adds none.
 #pragma once
 
 #include <chrono>
@@ -19,7 +20,7 @@ enum class FsyncPolicy { Never, EveryBatch, Interval };
 
 struct FileOutputConfig {
   std::filesystem::path path;
-  RecordFormat format = RecordFormat::Json;
+  RecordLayout layout;
   FsyncPolicy fsync = FsyncPolicy::Interval;
   std::chrono::milliseconds fsync_interval{1000};
 
@@ -29,7 +30,7 @@ struct FileOutputConfig {
 
 class FileOutput final : public Output {
  public:
-  explicit FileOutput(FileOutputConfig config) : config_(std::move(config)) {}
+  explicit FileOutput(FileOutputConfig config) : config_(std::move(config)), writer_(config_.layout) {}
   ~FileOutput() override;
 
   static std::unique_ptr<Output> create(const config::Section& settings, config::Errors& errors);
@@ -40,8 +41,11 @@ class FileOutput final : public Output {
 
  private:
   void sync(OutputContext& context);
+  // Writes the TSV header row when the file is empty.
+  void write_header(OutputContext& context);
 
   FileOutputConfig config_;
+  RecordWriter writer_;
   int fd_ = -1;
   std::string buffer_;
   std::chrono::steady_clock::time_point last_sync_{};

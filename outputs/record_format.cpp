@@ -48,16 +48,17 @@ std::string source_address(const json::Value& record) {
   return "-";
 }
 
-// Slips-specific values that the normalizer keeps beside the IDEA keys.
-const json::Value* slips_value(const json::Value& record, std::string_view key) {
-  for (const char* container : {"Slips", "_slips", "slips"}) {
-    if (const json::Value* extras = record.find(container); extras != nullptr && extras->is_object()) {
-      if (const json::Value* value = extras->find(key)) {
-        return value;
-      }
+// Slips' own values: in the `_Slips` member that idea_normalize writes
+// (e.g. "TimeWindow"), or as the top-level extras of Slips' legacy lines
+// (e.g. "timewindow").
+const json::Value* slips_value(const json::Value& record, std::string_view normalized_key,
+                               std::string_view legacy_key) {
+  if (const json::Value* extras = record.find("_Slips"); extras != nullptr && extras->is_object()) {
+    if (const json::Value* value = extras->find(normalized_key)) {
+      return value;
     }
   }
-  return record.find(key);
+  return record.find(legacy_key);
 }
 
 std::string description_of(const json::Value& record) {
@@ -73,6 +74,9 @@ std::string description_of(const json::Value& record) {
 }  // namespace
 
 RecordFormat parse_record_format(std::string_view name) {
+  if (name == "tsv") {
+    return RecordFormat::Tsv;
+  }
   return name == "alerts_log" ? RecordFormat::AlertsLog : RecordFormat::Json;
 }
 
@@ -92,11 +96,12 @@ void append_alerts_log_line(std::string_view json_text, std::string& out) {
   const std::string padded = address.size() < kAddressFieldWidth
                                  ? address + std::string(kAddressFieldWidth - address.size(), ' ')
                                  : address;
-  const std::string timewindow = text_of(slips_value(record, "timewindow"));
-  const std::string status = text_of(record.find("Status"));
+  const std::string timewindow = text_of(slips_value(record, "TimeWindow", "timewindow"));
+  const bool is_alert = text_of(slips_value(record, "Kind", "Kind")) == "alert" ||
+                        text_of(record.find("Status")) == "Incident" || text_of(record.find("Format")) == "Json";
 
   std::string line = time;
-  if (status == "Incident" || text_of(record.find("Format")) == "Json") {
+  if (is_alert) {
     fmt::format_to(std::back_inserter(line), ": Src IP {}. Generated an alert given enough evidence", padded);
     line += timewindow.empty() ? "." : fmt::format(" on timewindow {}.", timewindow);
   } else {
@@ -104,7 +109,7 @@ void append_alerts_log_line(std::string_view json_text, std::string& out) {
       fmt::format_to(std::back_inserter(line), " (TW {})", timewindow);
     }
     fmt::format_to(std::back_inserter(line), ": Src IP {}. Detected {}", padded, description_of(record));
-    const std::string threat_level = text_of(slips_value(record, "threat_level"));
+    const std::string threat_level = text_of(slips_value(record, "ThreatLevel", "threat_level"));
     if (!threat_level.empty()) {
       fmt::format_to(std::back_inserter(line), " Threat level: {}.", threat_level);
     }
@@ -130,6 +135,38 @@ void append_records(const Batch& batch, RecordFormat format, std::string& out) {
     }
     out += '\n';
   }
+}
+
+RecordWriter::RecordWriter(RecordLayout layout) : layout_(std::move(layout)) {
+  if (!layout_.columns.empty() && layout_.format != RecordFormat::AlertsLog) {
+    columns_.emplace(layout_.columns);
+  }
+}
+
+void RecordWriter::append(const Batch& batch, std::string& out) {
+  const std::string_view line_ending = layout_.line_ending == LineEnding::CrLf ? "\r\n" : "\n";
+  for (const Event& event : batch.events) {
+    if (layout_.format == RecordFormat::Tsv && columns_) {
+      columns_->append_tsv_row(event.json, layout_.escape, out);
+    } else if (layout_.format == RecordFormat::Json && columns_) {
+      columns_->append_json_object(event.json, out);
+    } else if (layout_.format == RecordFormat::AlertsLog) {
+      append_alerts_log_line(event.json, out);
+    } else {
+      out += event.json;
+    }
+    out += line_ending;
+  }
+}
+
+std::string RecordWriter::header() const {
+  std::string row;
+  if (layout_.format != RecordFormat::Tsv || !layout_.header || !columns_) {
+    return row;
+  }
+  columns_->append_tsv_header(layout_.escape, row);
+  row += layout_.line_ending == LineEnding::CrLf ? "\r\n" : "\n";
+  return row;
 }
 
 int write_fully(int fd, std::string_view data) {

@@ -91,7 +91,7 @@ TEST_F(FileOutputTest, WritesAlertsLogLines) {
       batch_of({R"({"Format":"IDEA0","ID":"x","DetectTime":"2023-04-06T19:06:26.757219Z",)"
                 R"("EventTime":"2023-04-06T19:06:26.757219Z","Category":["Recon.Scanning"],)"
                 R"("Description":"Horizontal port scan to port 8080/tcp.","Source":[{"IP4":["192.168.1.113"]}],)"
-                R"("Slips":{"timewindow":1,"threat_level":"high"}})"}),
+                R"("_Slips":{"TimeWindow":1,"ThreatLevel":"high"}})"}),
       context_);
   output->stop(context_);
   EXPECT_EQ(read_file(path),
