@@ -247,6 +247,15 @@ class ComponentLoader {
       output_schema.fields.insert(output_schema.fields.end(), OutputSettings::kSchema.fields.begin(),
                                   OutputSettings::kSchema.fields.end());
       check_against_schema(value, output_schema, component.context, file_, "", errors_, kComponentReservedKeys);
+      const YAML::Node buffer = value["buffer"];
+      const YAML::Node buffer_type = buffer.IsDefined() && buffer.IsMap() ? buffer["type"] : YAML::Node();
+      // TODO: disk buffers are not written yet; until then memory is the only buffer type.
+      if (buffer_type.IsDefined() && buffer_type.IsScalar() && buffer_type.Scalar() == "disk") {
+        errors_.add(location_of(buffer_type, file_),
+                    fmt::format("{}: key \"buffer.type\": \"disk\" is not available in this version; use "
+                                "\"memory\"",
+                                component.context));
+      }
     } else {
       check_against_schema(value, *component.type->schema, component.context, file_, "", errors_,
                            kComponentReservedKeys);

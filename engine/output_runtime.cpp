@@ -13,7 +13,8 @@ namespace {
 const config::Schema kBufferSchema{{
     config::Field{.name = "type",
                   .type = config::FieldType::Enum,
-                  .doc = "memory: events wait in memory; disk: events wait in data_dir and survive a crash",
+                  .doc = "memory: events wait in memory; disk (not available yet): events wait in data_dir and "
+                         "survive a crash",
                   .default_text = "memory",
                   .choices = {"memory", "disk"}},
     config::Field{.name = "max_events",

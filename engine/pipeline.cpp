@@ -377,8 +377,8 @@ void Pipeline::run_output(Node& node) {
   ComponentContext& context = *node.context;
   std::size_t ended_producers = 0;
   // NOTE: a batch abandoned at the shutdown deadline keeps the input's
-  // checkpoint before it, so replayable inputs read it again; an input that
-  // cannot replay loses it unless the output has a disk buffer.
+  // checkpoint before it, so a file or SQLite input reads it again. An input
+  // that cannot replay would lose it, and disk buffers do not exist yet.
   while (ended_producers < node.producer_edges) {
     QueueItem item = node.queue->pop();
     if (!item.batch) {

@@ -245,5 +245,36 @@ outputs:
             "set it, or write \"${SLIPS_OUTPUT:-default}\" to give a default");
 }
 
+// Disk buffers are not written yet, so asking for one is an error, not a silent memory buffer.
+TEST_F(PipelineConfigTest, RejectsDiskBuffer) {
+  load(R"(
+inputs:
+  alerts: {type: file, paths: [/tmp/a.json]}
+outputs:
+  archive: {type: file, from: [alerts], path: /tmp/out.json, buffer: {type: disk}}
+)");
+  ASSERT_EQ(errors_.problems().size(), 1u) << errors_.format();
+  EXPECT_EQ(errors_.problems()[0].format(),
+            "pipeline.yaml:5:77: output \"archive\" (file): key \"buffer.type\": \"disk\" is not available in this "
+            "version; use \"memory\"");
+}
+
+// Output buffer and retry settings are accepted on any output type.
+TEST_F(PipelineConfigTest, AcceptsBufferAndRetry) {
+  const auto pipeline = load(R"(
+inputs:
+  alerts: {type: file, paths: [/tmp/a.json]}
+outputs:
+  archive:
+    type: file
+    from: [alerts]
+    path: /tmp/out.json
+    buffer: {max_events: 500, when_full: drop_newest}
+    retry: {max_retries: 3, initial_backoff_ms: 10}
+)");
+  ASSERT_TRUE(pipeline.has_value()) << errors_.format();
+  EXPECT_TRUE(errors_.problems().empty()) << errors_.format();
+}
+
 }  // namespace
 }  // namespace slipway::config
