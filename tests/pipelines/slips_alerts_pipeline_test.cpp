@@ -26,10 +26,10 @@ std::vector<std::string> ids_of(const std::filesystem::path& path) {
   return ids;
 }
 
-// Runs python3 with jsonschema over `records`; returns its output line.
+// Runs Debian's python3 with python3-jsonschema over `records`; returns its output line.
 std::string validate_with_schema(const std::filesystem::path& schema, const std::filesystem::path& records) {
   const std::string command = fmt::format(
-      "python3 -c 'import json,sys,jsonschema\n"
+      "/usr/bin/python3 -c 'import json,sys,jsonschema\n"
       "v=jsonschema.Draft4Validator(json.load(open(sys.argv[1])))\n"
       "bad=sum(1 for l in open(sys.argv[2]) if list(v.iter_errors(json.loads(l))))\n"
       "print(\"invalid=%d\" % bad)' {} {}",
