@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -129,11 +130,16 @@ void CheckpointStore::remove(const std::string& component_id, const std::string&
 void CheckpointStore::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = requested_generation_;
+  flush_requested_ = true;
   changed_.notify_one();
   written_.wait(lock, [&] { return written_generation_ >= target; });
 }
 
 void CheckpointStore::run_writer() {
+  // Commits at most this often unless a flush asks for one, so a busy
+  // pipeline spends little time in SQLite; a crash repeats at most the
+  // batches delivered in the last interval.
+  constexpr auto kMinCommitInterval = std::chrono::milliseconds(50);
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] { return stopping_ || requested_generation_ != written_generation_; });
@@ -150,6 +156,8 @@ void CheckpointStore::run_writer() {
 
     written_generation_ = generation;
     written_.notify_all();
+    changed_.wait_for(lock, kMinCommitInterval, [&] { return stopping_ || flush_requested_; });
+    flush_requested_ = false;
   }
 }
 

@@ -54,6 +54,7 @@ class CheckpointStore {
   std::uint64_t requested_generation_ = 0;
   std::uint64_t written_generation_ = 0;
   bool stopping_ = false;
+  bool flush_requested_ = false;
   std::thread writer_;
 };
 
