@@ -1,7 +1,6 @@
 // What an output reports after trying to deliver a batch, and the retry
-// policy the engine applies to it: the output says what happened, the
-// engine decides whether to wait and try again, or to give up and
-// dead-letter.
+// policy the engine applies to it. The output reports what happened, and
+// the engine decides whether to wait and try again or to dead-letter.
 #pragma once
 
 #include <chrono>
@@ -47,7 +46,7 @@ struct DeliveryResult {
   }
 };
 
-// True for HTTP answers worth retrying: 408, 429 and 5xx.
+// True for HTTP responses worth retrying: 408, 429 and 5xx.
 bool is_retryable_http_status(long status);
 
 // Parses a Retry-After header: delay seconds or an HTTP date (RFC 9110),
@@ -66,9 +65,9 @@ struct RetryPolicy {
   static const config::Schema kSchema;
   static RetryPolicy parse(const config::Section& settings);
 
-  // Delay before retry number `attempt` (1-based): exponential, capped,
-  // with full jitter so many outputs do not retry in step; never shorter
-  // than the server's Retry-After.
+  // Delay before retry number `attempt` (1-based): exponential and capped,
+  // drawn from the upper half of that value so outputs do not retry in
+  // step, and never shorter than the server's Retry-After.
   std::chrono::milliseconds backoff(std::uint32_t attempt, std::optional<std::chrono::milliseconds> retry_after,
                                     std::mt19937_64& random) const;
 };
