@@ -136,7 +136,7 @@ void CheckpointStore::flush() {
 }
 
 void CheckpointStore::run_writer() {
-  // Commits at most this often unless a flush asks for one, so a busy
+  // Commits at most this often unless a flush requests one, so a busy
   // pipeline spends little time in SQLite; a crash repeats at most the
   // batches delivered in the last interval.
   constexpr auto kMinCommitInterval = std::chrono::milliseconds(50);

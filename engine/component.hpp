@@ -93,7 +93,7 @@ class ComponentContext {
   ComponentHealth health_;
 };
 
-// What an input's thread uses to hand events to the pipeline.
+// The interface an input's thread uses to hand events to the pipeline.
 class InputContext : public ComponentContext {
  public:
   using ComponentContext::ComponentContext;

@@ -1,5 +1,5 @@
-// What an output reports after trying to deliver a batch, and the retry
-// policy the engine applies to it. The output reports what happened, and
+// The result an output reports after trying to deliver a batch, and the
+// retry policy the engine applies to it. The output reports what happened, and
 // the engine decides whether to wait and try again or to dead-letter.
 #pragma once
 

@@ -12,7 +12,7 @@
 
 namespace slipway {
 
-// Where an event came from, for dead letters and error messages.
+// The source of an event, for dead letters and error messages.
 struct EventOrigin {
   std::shared_ptr<const std::string> source;  // e.g. the file path
   std::uint64_t line = 0;                     // 1-based line number, 0 when unknown

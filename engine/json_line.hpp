@@ -19,7 +19,7 @@ enum class LineKind : std::uint8_t {
 
 struct DecodedLine {
   LineKind kind = LineKind::Blank;
-  // True when `json` holds a repaired copy; false means the input bytes
+  // True when `json` contains a repaired copy; false means the input bytes
   // are already valid UTF-8 JSON with unique member names and can be kept.
   bool rewritten = false;
   std::string json;

@@ -1,5 +1,5 @@
 // Process-wide logging: one sink, and one named logger per component
-// (`input.file.alerts`), so every line says which component wrote it.
+// (`input.file.alerts`), so every line names the component that wrote it.
 #pragma once
 
 #include <memory>

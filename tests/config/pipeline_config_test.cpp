@@ -159,7 +159,7 @@ outputs:
       << errors_.format();
 }
 
-// An input nobody reads is a warning, not an error.
+// An input that no component reads is a warning, not an error.
 TEST_F(PipelineConfigTest, WarnsAboutUnreadInput) {
   const auto pipeline = load(R"(
 inputs:

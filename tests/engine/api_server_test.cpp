@@ -81,7 +81,7 @@ TEST_F(ApiServerTest, MetricsMatchEventsSent) {
       << body;
 }
 
-// /health answers 200 ok while every component works.
+// /health returns 200 and "ok" while every component works.
 TEST_F(ApiServerTest, HealthIsOkWhenNothingFails) {
   auto pipeline = run_pipeline(3);
   ApiServer server([&] { return pipeline->prometheus_metrics(); }, [&] { return pipeline->health(); });
@@ -94,7 +94,7 @@ TEST_F(ApiServerTest, HealthIsOkWhenNothingFails) {
   EXPECT_EQ(response->body, "ok\n");
 }
 
-// /health answers 503 and names the component when one is degraded.
+// /health returns 503 and names the component when one is degraded.
 TEST_F(ApiServerTest, HealthNamesDegradedComponent) {
   ApiServer server([] { return std::string(); },
                    [] { return HealthReport{false, "degraded\noutput \"chat\" (slack): channel_not_found\n"}; });

@@ -193,8 +193,10 @@ TEST_F(CommandLineTest, RestartAfterSigkillLosesNothing) {
   }
   {
     ChildProcess engine({slipway_binary(), "run", pipeline.string()}, stdout_path(), stderr_path());
-    ASSERT_TRUE(wait_until([&] { return count_lines(output_path()) >= kRecords && ids_in(output_path()).size() == kRecords; }, kRunTimeout))
-        << ids_in(output_path()).size() << " of " << kRecords << " records";
+    const bool every_record_arrived = wait_until(
+        [&] { return count_lines(output_path()) >= kRecords && ids_in(output_path()).size() == kRecords; },
+        kRunTimeout);
+    ASSERT_TRUE(every_record_arrived) << ids_in(output_path()).size() << " of " << kRecords << " records";
     engine.send_signal(SIGTERM);
     ASSERT_EQ(engine.wait(kRunTimeout), 0) << read_file(stderr_path());
   }

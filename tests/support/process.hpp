@@ -42,8 +42,8 @@ int run_slipway(const std::vector<std::string>& arguments, const std::filesystem
 
 std::string slipway_binary();
 
-// Checks `condition` every few milliseconds until it holds or `timeout`
-// passes; returns whether it held.
+// Checks `condition` every few milliseconds until it is true or `timeout`
+// passes; returns whether it became true.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // Number of lines in a file (0 when missing).
