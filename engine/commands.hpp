@@ -27,4 +27,9 @@ int validate(const std::filesystem::path& config_file, const GlobalOptions& opti
 // finished, then drains and prints a summary.
 int run(const std::filesystem::path& config_file, const GlobalOptions& options);
 
+// Lists component types when `type_name` is empty, else prints that type's
+// settings as text or Markdown. Writes one Markdown page per type and an
+// index into `pages_dir` instead when it is not empty.
+int describe(const std::string& type_name, bool markdown, const std::filesystem::path& pages_dir);
+
 }  // namespace slipway::commands

@@ -26,6 +26,15 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "Check a pipeline file and list every problem in it");
   validate->add_option("config", config_file, "Pipeline file (YAML)")->required();
 
+  std::string type_name;
+  bool markdown = false;
+  std::string pages_dir;
+  CLI::App* describe =
+      app.add_subcommand("describe", "List component types, or print the settings of one type from its schema");
+  describe->add_option("type", type_name, "Component type, e.g. file or idea_normalize (default: list all types)");
+  describe->add_flag("--markdown", markdown, "Print the settings as a Markdown page");
+  describe->add_option("--write-pages", pages_dir, "Write one Markdown page per type and an index into this directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -34,6 +43,9 @@ int main(int argc, char** argv) {
   }
   options.log_format = log_format == "json" ? logging::Format::Json : logging::Format::Text;
 
+  if (describe->parsed()) {
+    return commands::describe(type_name, markdown, pages_dir);
+  }
   if (run->parsed()) {
     return commands::run(config_file, options);
   }

@@ -1,0 +1,187 @@
+#include "engine/describe.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/output_runtime.hpp"
+
+namespace slipway::describe {
+
+namespace {
+
+constexpr ComponentKind kKinds[] = {ComponentKind::Input, ComponentKind::Filter, ComponentKind::Output};
+
+// One documented key, flattened out of nested schemas.
+struct Row {
+  std::string key;  // dotted path, e.g. "retry.max_retries"
+  std::string type;
+  std::string default_text;  // "required", the default, or empty
+  std::string doc;
+};
+
+std::string type_text(const config::Field& field) {
+  switch (field.type) {
+    case config::FieldType::String:
+      return "string";
+    case config::FieldType::Integer:
+      if (field.min && field.max) {
+        return fmt::format("integer, {}..{}", *field.min, *field.max);
+      }
+      if (field.min) {
+        return fmt::format("integer, at least {}", *field.min);
+      }
+      return "integer";
+    case config::FieldType::Boolean:
+      return "boolean";
+    case config::FieldType::Enum:
+      return fmt::format("one of {}", fmt::join(field.choices, ", "));
+    case config::FieldType::StringList:
+      return "list of strings";
+    case config::FieldType::Object:
+      return "mapping";
+  }
+  return "value";
+}
+
+void add_rows(const config::Schema& schema, const std::string& prefix, std::vector<Row>& rows) {
+  for (const config::Field& field : schema.fields) {
+    Row row;
+    row.key = prefix + field.name;
+    row.type = type_text(field);
+    row.default_text = field.required ? "required" : field.default_text;
+    row.doc = field.doc;
+    if (field.secret) {
+      row.doc += " (secret: never logged)";
+    }
+    rows.push_back(std::move(row));
+    if (field.type == config::FieldType::Object && field.nested != nullptr) {
+      add_rows(*field.nested, prefix + field.name + ".", rows);
+    }
+  }
+}
+
+// The keys every component of the kind accepts besides its own schema.
+std::vector<Row> rows_of(const ComponentType& type) {
+  std::vector<Row> rows;
+  rows.push_back(Row{"type", "string", "required", fmt::format("The component type: {}", type.name)});
+  if (type.kind != ComponentKind::Input) {
+    rows.push_back(Row{"from", "list of strings", "required",
+                       "Ids of the components this one reads from; ID.PORT reads one port of a filter"});
+  }
+  add_rows(*type.schema, "", rows);
+  if (type.kind == ComponentKind::Output) {
+    add_rows(OutputSettings::kSchema, "", rows);
+  }
+  return rows;
+}
+
+// Markdown table cells cannot hold a raw "|" or a line break.
+std::string markdown_cell(std::string_view text) {
+  std::string cell;
+  for (const char c : text) {
+    if (c == '|') {
+      cell += "\\|";
+    } else if (c == '\n') {
+      cell += ' ';
+    } else {
+      cell += c;
+    }
+  }
+  return cell;
+}
+
+// Defaults are shown as code, so that an empty string or a path reads as a value.
+std::string default_cell(const std::string& default_text) {
+  if (default_text.empty() || default_text == "required") {
+    return default_text;
+  }
+  return fmt::format("`{}`", markdown_cell(default_text));
+}
+
+std::string kind_heading(ComponentKind kind) {
+  switch (kind) {
+    case ComponentKind::Input: return "Inputs";
+    case ComponentKind::Filter: return "Filters";
+    case ComponentKind::Output: return "Outputs";
+  }
+  return "Components";
+}
+
+}  // namespace
+
+std::string list_types() {
+  std::size_t width = 0;
+  for (const ComponentKind kind : kKinds) {
+    for (const ComponentType* type : Registry::instance().all(kind)) {
+      width = std::max(width, type->name.size());
+    }
+  }
+
+  std::string text;
+  for (const ComponentKind kind : kKinds) {
+    text += kind_heading(kind) + ":\n";
+    for (const ComponentType* type : Registry::instance().all(kind)) {
+      text += fmt::format("  {:<{}}  {}\n", type->name, width, type->summary);
+    }
+    text += "\n";
+  }
+  text += "Run `slipway describe TYPE` for the settings of one type.\n";
+  return text;
+}
+
+std::vector<const ComponentType*> find_types(std::string_view name) {
+  std::vector<const ComponentType*> found;
+  for (const ComponentKind kind : kKinds) {
+    if (const ComponentType* type = Registry::instance().find(kind, name)) {
+      found.push_back(type);
+    }
+  }
+  return found;
+}
+
+std::string describe_type(const ComponentType& type, Format format) {
+  const std::vector<Row> rows = rows_of(type);
+  const char* kind = component_kind_name(type.kind);
+
+  if (format == Format::Markdown) {
+    std::string page = fmt::format("# `{}` {}\n\n{}.\n\n", type.name, kind, type.summary);
+    page += "| Key | Type | Default | Description |\n|---|---|---|---|\n";
+    for (const Row& row : rows) {
+      page += fmt::format("| `{}` | {} | {} | {} |\n", row.key, markdown_cell(row.type),
+                          default_cell(row.default_text),
+                          markdown_cell(row.doc));
+    }
+    page += "\nGenerated by `slipway describe --markdown " + type.name + "`; do not edit by hand.\n";
+    return page;
+  }
+
+  std::string text = fmt::format("{} ({}): {}\n\nSettings:\n", type.name, kind, type.summary);
+  for (const Row& row : rows) {
+    text += fmt::format("  {}: {}", row.key, row.type);
+    if (row.default_text == "required") {
+      text += "; required";
+    } else if (!row.default_text.empty()) {
+      text += fmt::format("; default {}", row.default_text);
+    }
+    text += fmt::format("\n      {}\n", row.doc);
+  }
+  return text;
+}
+
+std::string page_name(const ComponentType& type) {
+  return fmt::format("{}-{}.md", component_kind_name(type.kind), type.name);
+}
+
+std::string closest_type_name(std::string_view name) {
+  std::vector<std::string> known;
+  for (const ComponentKind kind : kKinds) {
+    for (const ComponentType* type : Registry::instance().all(kind)) {
+      known.push_back(type->name);
+    }
+  }
+  return config::closest_name(name, known).value_or("");
+}
+
+}  // namespace slipway::describe
