@@ -132,6 +132,9 @@ class FilterContext : public ComponentContext {
   virtual void forward(const BatchPtr& batch) = 0;
   // Sends a batch on a named port, read by others as `from: [ID.PORT]`.
   virtual void emit_to(std::string_view port, Batch batch) = 0;
+  // True once the pipeline is stopping, so that a filter that waits on
+  // purpose (pacing) stops waiting and lets the drain finish.
+  virtual bool stop_requested() const { return false; }
 };
 
 class Filter {

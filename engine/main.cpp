@@ -1,7 +1,11 @@
 // The slipway command line.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "engine/commands.hpp"
+#include "engine/replay.hpp"
 
 int main(int argc, char** argv) {
   using namespace slipway;
@@ -35,6 +39,24 @@ int main(int argc, char** argv) {
   describe->add_flag("--markdown", markdown, "Print the settings as a Markdown page");
   describe->add_option("--write-pages", pages_dir, "Write one Markdown page per type and an index into this directory");
 
+  replay::ReplayOptions replay_options;
+  std::string replay_config;
+  double speed = 0;
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Run a pipeline over archived alert files (globs, rotated and .gz files, oldest first), then exit");
+  replay->add_option("-c,--config", replay_config, "Pipeline file (YAML)")->required();
+  replay->add_option("--input", replay_options.input_id,
+                     "Id of the file input that reads the files (default: the pipeline's only file input)");
+  replay->add_option("--speed", speed, "Pace events at N times the pace of their original times; 0 is as fast as "
+                                       "possible")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  replay->add_option("--since", replay_options.since, "Replay only events at or after this RFC 3339 time");
+  replay->add_option("--until", replay_options.until, "Replay only events before this RFC 3339 time");
+  replay->add_flag("--restart", replay_options.restart,
+                   "Start over instead of continuing an interrupted replay of the same files");
+  replay->add_option("files", replay_options.files, "Alert files or glob patterns")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -43,6 +65,12 @@ int main(int argc, char** argv) {
   }
   options.log_format = log_format == "json" ? logging::Format::Json : logging::Format::Text;
 
+  if (replay->parsed()) {
+    replay_options.config_file = replay_config;
+    replay_options.speed = fmt::format("{}", speed);
+    replay_options.progress_bar = ::isatty(STDERR_FILENO) == 1;
+    return replay::run(replay_options, options);
+  }
   if (describe->parsed()) {
     return commands::describe(type_name, markdown, pages_dir);
   }

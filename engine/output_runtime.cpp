@@ -77,6 +77,8 @@ void ShutdownDeadline::set(std::chrono::steady_clock::time_point deadline) {
   deadline_ns_.store(deadline.time_since_epoch().count() > 0 ? deadline.time_since_epoch().count() : 1);
 }
 
+bool ShutdownDeadline::is_set() const { return deadline_ns_.load() != 0; }
+
 bool ShutdownDeadline::passed() const {
   const std::int64_t deadline = deadline_ns_.load();
   return deadline != 0 && std::chrono::steady_clock::now().time_since_epoch().count() >= deadline;

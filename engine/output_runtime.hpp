@@ -42,6 +42,8 @@ class ShutdownDeadline {
  public:
   void set(std::chrono::steady_clock::time_point deadline);
   bool passed() const;
+  // True once a deadline was set, that is, once the pipeline began stopping.
+  bool is_set() const;
   // Sleeps for `delay`, or until the deadline passes if that comes first;
   // returns false when the deadline cut the wait short.
   bool sleep_for(std::chrono::milliseconds delay) const;

@@ -147,10 +147,11 @@ class Pipeline::InputRuntime final : public InputContext {
 class Pipeline::FilterRuntime final : public FilterContext {
  public:
   FilterRuntime(Node& node, std::shared_ptr<spdlog::logger> log, std::filesystem::path data_dir,
-                std::shared_ptr<DeadLetterQueue> dead_letters)
+                std::shared_ptr<DeadLetterQueue> dead_letters, const ShutdownDeadline& deadline)
       : FilterContext(ComponentKind::Filter, node.id, node.type, std::move(log), std::move(data_dir),
                       std::move(dead_letters)),
-        node_(node) {}
+        node_(node),
+        deadline_(deadline) {}
 
   void emit(Batch batch) override { emit_to("", std::move(batch)); }
 
@@ -167,8 +168,11 @@ class Pipeline::FilterRuntime final : public FilterContext {
     send(node_.edges, port, std::make_shared<const Batch>(std::move(batch)), metrics());
   }
 
+  bool stop_requested() const override { return deadline_.is_set(); }
+
  private:
   Node& node_;
+  const ShutdownDeadline& deadline_;
 };
 
 std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, config::Errors& errors,
@@ -195,7 +199,8 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
         break;
       case ComponentKind::Filter:
         node->filter = component.type->make_filter(settings, errors);
-        node->context = std::make_unique<FilterRuntime>(*node, log, config.data_dir, pipeline->dead_letters_);
+        node->context = std::make_unique<FilterRuntime>(*node, log, config.data_dir, pipeline->dead_letters_,
+                                                        pipeline->shutdown_deadline_);
         node->queue = std::make_unique<BatchQueue>(QueueLimits{.max_batches = options.queue_capacity});
         break;
       case ComponentKind::Output: {
@@ -408,7 +413,7 @@ std::vector<ComponentSummary> Pipeline::summary() const {
     rows.push_back(ComponentSummary{node->kind, node->id, node->type, metrics.received_events.load(),
                                     metrics.sent_events.load(), metrics.dropped_events.load(),
                                     metrics.dead_lettered_events.load(), metrics.repaired_events.load(),
-                                    metrics.errors.load()});
+                                    metrics.errors.load(), metrics.retries.load(), metrics.lag_bytes.load()});
   }
   return rows;
 }

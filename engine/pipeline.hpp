@@ -37,6 +37,8 @@ struct ComponentSummary {
   std::uint64_t dead_lettered_events;
   std::uint64_t repaired_events;
   std::uint64_t errors;
+  std::uint64_t retries;
+  std::int64_t lag_bytes;  // bytes an input has not read yet; -1 when it does not know
 };
 
 class Pipeline {
