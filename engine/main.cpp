@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/commands.hpp"
+#include "engine/pipeline_tests.hpp"
 #include "engine/replay.hpp"
 
 int main(int argc, char** argv) {
@@ -57,6 +58,14 @@ int main(int argc, char** argv) {
                    "Start over instead of continuing an interrupted replay of the same files");
   replay->add_option("files", replay_options.files, "Alert files or glob patterns")->required();
 
+  std::string test_pipeline;
+  std::vector<std::string> test_files;
+  CLI::App* test = app.add_subcommand(
+      "test", "Run the test cases of TESTFILEs against the filters of a pipeline and show a diff for each failure");
+  test->add_option("-c,--config", test_pipeline, "Pipeline file (YAML)")->required();
+  test->add_option("testfiles", test_files, "Test files (YAML) listing cases: component, input, expected")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -65,6 +74,9 @@ int main(int argc, char** argv) {
   }
   options.log_format = log_format == "json" ? logging::Format::Json : logging::Format::Text;
 
+  if (test->parsed()) {
+    return pipeline_tests::run(test_pipeline, {test_files.begin(), test_files.end()}, options);
+  }
   if (replay->parsed()) {
     replay_options.config_file = replay_config;
     replay_options.speed = fmt::format("{}", speed);
