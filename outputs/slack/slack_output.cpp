@@ -279,7 +279,7 @@ SlackOutput::PostResult SlackOutput::post(const SlackMessage& message) {
 
   // NOTE: the wait for the channel's turn happens inside deliver(), so a
   // stopping pipeline waits until the batch is posted, about one second per
-  // message at Slack's rate, or until the shutdown timeout abandons it.
+  // message at Slack's rate, even past shutdown_timeout_secs.
   return pacer_->take_turn(config_.min_message_interval, [&] {
     const http::Result result = client_->send(http::Request{"POST", url_, headers_, body});
     return config_.mode == SlackMode::WebApi ? interpret_web_api(result) : interpret_webhook(result);
