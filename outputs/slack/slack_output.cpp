@@ -317,7 +317,7 @@ SlackOutput::PostResult SlackOutput::interpret_web_api(const http::Result& resul
 
   const json::Value* error_member = parsed.value->find("error");
   const std::string error = error_member != nullptr && error_member->is_string() ? error_member->as_string() : "unknown";
-  const std::string reason = fmt::format("Slack answered ok:false, error {}", error);
+  const std::string reason = fmt::format("Slack returned ok:false, error {}", error);
   if (contains(kRetryableErrors, error)) {
     return PostResult{Outcome::RetryLater, reason, retry_after_of(response)};
   }

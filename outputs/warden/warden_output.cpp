@@ -128,7 +128,7 @@ void WardenOutput::start(OutputContext& context) {
   if (!config_.connection.url.starts_with("https://")) {
     context.log().warn("The Warden URL is not https, so no client certificate is presented and events travel "
                        "unencrypted. url={}",
-                       client_->endpoint(""));
+                       http::url_for_messages(config_.connection.url));
   }
   if (!config_.drop_private_addresses) {
     context.log().warn("drop_private_addresses is off: internal addresses in Source and Target are shared with "
@@ -187,13 +187,17 @@ void WardenOutput::lower_limit_to_server(OutputContext& context) {
     return;
   }
   const http::Result result = client_->call("getInfo", {}, "");
-  if (!result.response || result.response->status != 200) {
-    // sendEvents reports its limit in a 507 error too, so sending can go on.
-    context.log().warn("Asking the Warden server for its limits failed; using send_events_limit={}. error=\"{}\"",
+  if (!result.response) {
+    return;  // the server is unreachable; sendEvents reports that, and the next batch asks again
+  }
+  // Asked once per run: a server that refuses getInfo reports its limit in
+  // a 507 reply to sendEvents too, so sending can go on.
+  server_limits_known_ = true;
+  if (result.response->status != 200) {
+    context.log().warn("Requesting the Warden server's limits failed; using send_events_limit={}. error=\"{}\"",
                        send_events_limit_, describe_failure(*client_, "getInfo", result));
     return;
   }
-  server_limits_known_ = true;
   const json::ParseResult info = json::parse(result.response->body);
   const json::Value* limit = info.value ? info.value->find("send_events_limit") : nullptr;
   if (limit != nullptr && limit->as_int() && *limit->as_int() > 0 &&

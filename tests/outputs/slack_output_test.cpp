@@ -1,5 +1,5 @@
 // The slack output through the real engine, against a loopback server
-// that answers as Slack's chat.postMessage and incoming webhooks do,
+// that responds as Slack's chat.postMessage and incoming webhooks do,
 // including 429 with Retry-After and HTTP 200 with ok:false.
 #include "outputs/slack/slack_output.hpp"
 
@@ -168,7 +168,7 @@ outputs:
 
 // The 32 alerts of a Slips alert file, among them one of 50,018 characters
 // and one full of Slack control sequences, reach the channel once each,
-// paced so the channel never sees two messages closer than its limit.
+// paced so the channel never receives two messages closer than its limit.
 TEST_F(SlackOutputTest, PostsEachAlertOnceWithinRateLimit) {
   constexpr auto kInterval = milliseconds(250);
   make_server({.min_interval = kInterval});

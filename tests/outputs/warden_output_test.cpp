@@ -1,6 +1,6 @@
 // The warden output through the real engine, against a loopback Warden 3
 // server that requires a client certificate from its own test CA and
-// answers with the real server's error lists and partial saves.
+// replies with the real server's error lists and partial saves.
 #include "outputs/warden/warden_output.hpp"
 
 #include <future>
@@ -265,7 +265,7 @@ TEST_F(WardenOutputTest, BatchesWithinServerLimit) {
   EXPECT_EQ(result.share.sent_events, 12u);
 }
 
-// A server that advertises a larger limit than it accepts answers 507 for
+// A server that advertises a larger limit than it accepts replies 507 to
 // the excess: the saved events are not sent again, the rest are, in
 // batches within the limit the error names.
 TEST_F(WardenOutputTest, ResendsOnlyEventsBeyondLimitAfter507) {

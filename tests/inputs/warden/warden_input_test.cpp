@@ -151,7 +151,7 @@ TEST_F(WardenInputTest, ResumesFromCursorAfterRestart) {
 }
 
 // count, categories and tags reach the server as getEvents parameters, and
-// a full answer is followed by the next call at once.
+// a full reply is followed by the next call at once.
 TEST_F(WardenInputTest, PassesCountAndFilters) {
   server_->add_event(event(100), "cz.other.sensor");
   auto pipeline = start(pipeline_yaml("    count: 2\n    categories: [Recon.Scanning, Attempt]\n    tags: [Honeypot]\n"));
