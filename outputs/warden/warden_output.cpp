@@ -219,6 +219,8 @@ std::vector<WardenOutput::Prepared> WardenOutput::prepare(const std::vector<Even
     }
     json::Value& event = *parsed.value;
     if (config_.drop_private_addresses && !filter_.apply(event).keep) {
+      // NOTE: the engine counts every event that is not a failure as sent,
+      // so an event dropped here shows in both dropped and sent counts.
       context.metrics().dropped_events.fetch_add(1, std::memory_order_relaxed);
       const json::Value* id = event.find("ID");
       context.log().debug("Event not sent: no public address left in Source or Target. id={}",
