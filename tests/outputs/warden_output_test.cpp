@@ -349,6 +349,29 @@ TEST_F(WardenOutputTest, ReadsSlipsWardenConf) {
   EXPECT_EQ(stored_ids().size(), 1u);
 }
 
+// A client registered with a secret sends it from secret_file; the server
+// needs both the secret and the certificate.
+TEST_F(WardenOutputTest, SendsSecretFromFile) {
+  WardenTestServer::Options options;
+  options.clients.push_back({"cz.example.secretive", std::string(kClientHost), "s3cret-value", false});
+  server_ = std::make_unique<WardenTestServer>(*pki_, std::move(options));
+  ASSERT_TRUE(server_->ready());
+  write_file(dir_ / "secret", "s3cret-value\n");
+  std::filesystem::permissions(dir_ / "secret", std::filesystem::perms::owner_read);
+  write_events({event(1, R"("Category":["Recon.Scanning"],"Node":[{"Name":"old.name","SW":["Slips"]}])")});
+  std::string yaml = connection_yaml();
+  yaml.replace(yaml.find(kClientName), kClientName.size(), "cz.example.secretive");
+  yaml += fmt::format("    secret_file: {}\n", (dir_ / "secret").string());
+
+  const RunResult result = run(pipeline_yaml(yaml));
+
+  ASSERT_EQ(server_->events().size(), 1u);
+  EXPECT_EQ(member(server_->events().front().json, "Node"), R"([{"Name":"cz.example.secretive","SW":["Slips"]}])");
+  ASSERT_FALSE(send_calls().empty());
+  EXPECT_EQ(send_calls().front().query.at("secret"), std::vector<std::string>{"[secret]"});
+  EXPECT_EQ(result.share.dead_lettered_events, 0u);
+}
+
 // The private-address check covers CIDR blocks, ranges and IPv4-mapped IPv6.
 TEST(AddressFilterTest, JudgesBlocksRangesAndMappedAddresses) {
   std::string error;
