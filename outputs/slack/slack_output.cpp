@@ -312,7 +312,11 @@ SlackOutput::PostResult SlackOutput::interpret_web_api(const http::Result& resul
                       std::nullopt};
   }
   if (ok->as_bool()) {
-    return PostResult{};
+    PostResult posted;
+    if (const json::Value* warning = parsed.value->find("warning"); warning != nullptr && warning->is_string()) {
+      posted.warning = warning->as_string();
+    }
+    return posted;
   }
 
   const json::Value* error_member = parsed.value->find("error");
@@ -359,11 +363,19 @@ SlackOutput::PostResult SlackOutput::interpret_webhook(const http::Result& resul
 
 void SlackOutput::report(const PostResult& result, std::size_t alerts, OutputContext& context) {
   // The engine logs retries and their recovery.
-  if (result.outcome == Outcome::Posted || result.outcome == Outcome::RetryLater) {
+  if (result.outcome == Outcome::RetryLater || (result.outcome == Outcome::Posted && result.warning.empty())) {
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (result.outcome == Outcome::Posted) {
+    // Slack posts some messages it changed, e.g. cut, and says so only here.
+    if (now - last_error_log_ >= kErrorLogInterval) {
+      context.log().warn("Slack posted a message with a warning. warning={}", result.warning);
+      last_error_log_ = now;
+    }
     return;
   }
   context.metrics().errors.fetch_add(1, std::memory_order_relaxed);
-  const auto now = std::chrono::steady_clock::now();
   if (now - last_error_log_ < kErrorLogInterval) {
     ++suppressed_error_logs_;
     return;

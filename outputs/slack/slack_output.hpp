@@ -72,7 +72,8 @@ class SlackOutput final : public Output {
     Outcome outcome = Outcome::Posted;
     std::string reason;
     std::optional<std::chrono::milliseconds> retry_after;
-    bool blocks_rejected = false;  // Slack refused the blocks; the text alone may pass
+    bool blocks_rejected = false;  // Slack rejected the blocks; the text alone may pass
+    std::string warning;           // the `warning` of an ok:true reply, e.g. a message Slack cut
   };
 
   PostResult post(const SlackMessage& message);
