@@ -17,7 +17,8 @@ namespace slipway::outputs::slack {
 namespace {
 
 constexpr auto kErrorLogInterval = std::chrono::seconds(10);
-// Slack sends Retry-After with every 429; this covers a proxy that does not.
+// The wait after a rate-limit reply without Retry-After, such as ok:false
+// ratelimited with HTTP 200, or a 429 from a proxy.
 constexpr std::chrono::milliseconds kDefaultRetryAfter{1000};
 constexpr std::size_t kExcerptBytes = 200;
 

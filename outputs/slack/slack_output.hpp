@@ -3,9 +3,9 @@
 // per alert or one digest per group of alerts. Messages to a channel are
 // paced to Slack's rate of about one per second; a message that must wait
 // stays queued, nothing is dropped. 429 and `ok:false` with `ratelimited`
-// are retried after Retry-After; a rejected token or channel
+// are retried after Retry-After. A rejected token or channel
 // (`invalid_auth`, `channel_not_found`, ...) dead-letters the alerts and
-// marks the output degraded on /health; a message Slack rejects for its
+// marks the output degraded on /health. A message Slack rejects for its
 // content (`msg_too_long`, ...) dead-letters its own alerts only.
 #pragma once
 
