@@ -13,6 +13,9 @@ namespace {
 TEST(ExamplePipelinesTest, EveryExampleValidates) {
   TempDir dir;
   write_file(dir / "secret", "test-secret\n");
+  write_file(dir / "warden.conf",
+             R"({"url": "https://warden.example.com/warden3", "certfile": "cert.pem", "keyfile": "key.pem",)"
+             R"( "name": "com.example.warden.test"})");
   const std::map<std::string, std::string> environment = {
       {"SLIPS_OUTPUT", dir.path().string()},
       {"SLIPS_FLOWS_DB", (dir / "flows.sqlite").string()},
@@ -21,6 +24,7 @@ TEST(ExamplePipelinesTest, EveryExampleValidates) {
       {"COLLECTOR_URL", "https://127.0.0.1:9/alerts"},
       {"COLLECTOR_USER", "slipway"},
       {"COLLECTOR_PASSWORD_FILE", (dir / "secret").string()},
+      {"WARDEN_CONF", (dir / "warden.conf").string()},
   };
 
   std::size_t examples = 0;

@@ -346,7 +346,10 @@ void WardenTestServer::handle(const httplib::Request& request, httplib::Response
       entry += R"(,"events":[)";
       std::string ids;
       for (std::size_t position = 0; position < indices.size(); ++position) {
-        entry += (position == 0 ? "" : ",") + std::to_string(indices[position]);
+        if (position > 0) {
+          entry += ',';
+        }
+        entry += std::to_string(indices[position]);
         const json::Value* id = posted[indices[position]].find("ID");
         ids += position == 0 ? "" : ",";
         json::append_quoted(id != nullptr && id->is_string() ? id->as_string() : "", ids);
