@@ -131,6 +131,20 @@ bool Condition::matches(const json::Value& event, MatchCounters& counters) const
   return node_matches(*root_, event, counters);
 }
 
+void Condition::add_top_level_names(std::vector<std::string>& names) const {
+  std::vector<const Node*> pending = {root_.get()};
+  while (!pending.empty()) {
+    const Node* node = pending.back();
+    pending.pop_back();
+    for (const Node& child : node->children) {
+      pending.push_back(&child);
+    }
+    if (node->path && !node->path->steps().empty()) {
+      names.push_back(node->path->steps().front().name);
+    }
+  }
+}
+
 const std::vector<std::string>& condition_operator_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> list;

@@ -51,6 +51,10 @@ class Condition {
   // first condition that decides the result, so later ones are not counted.
   bool matches(const json::Value& event, MatchCounters& counters) const;
 
+  // Appends the top-level member names the condition reads, e.g. "Source"
+  // for a test on `Source[0].IP4[0]`.
+  void add_top_level_names(std::vector<std::string>& names) const;
+
   struct Node;
 
  private:

@@ -1,5 +1,6 @@
 #include "filters/filter_support.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -26,6 +27,36 @@ std::optional<json::Value> parse_event(const Event& event, FilterContext& contex
     return std::nullopt;
   }
   return std::move(parsed.value);
+}
+
+MemberSubsetParser::MemberSubsetParser(std::vector<std::string> names) : names_(std::move(names)) {
+  std::sort(names_.begin(), names_.end());
+  names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+  name_views_.assign(names_.begin(), names_.end());
+  found_.resize(names_.size());
+}
+
+std::optional<json::Value> MemberSubsetParser::parse(const Event& event, FilterContext& context) {
+  std::fill(found_.begin(), found_.end(), flow::MemberValue{});
+  if (!flow::find_members(event.json, name_views_, found_)) {
+    return parse_event(event, context);
+  }
+
+  json::Value subset = json::Value::object();
+  for (std::size_t index = 0; index < names_.size(); ++index) {
+    if (!found_[index].found) {
+      continue;
+    }
+    const std::string_view text =
+        std::string_view(event.json).substr(found_[index].begin, found_[index].end - found_[index].begin);
+    json::ParseResult value = json::parse(text);
+    if (!value.value) {
+      // The scan skips values without checking them; let the full parser find and report the fault.
+      return parse_event(event, context);
+    }
+    subset.members().emplace_back(names_[index], std::move(*value.value));
+  }
+  return subset;
 }
 
 bool is_json_number(std::string_view text) {

@@ -98,11 +98,25 @@ std::vector<std::string> RouteFilter::ports(const config::Section& settings) {
   return names;
 }
 
+namespace {
+
+std::vector<std::string> names_read_by(const RouteConfig& config) {
+  std::vector<std::string> names;
+  for (const Route& route : config.routes) {
+    route.condition.add_top_level_names(names);
+  }
+  return names;
+}
+
+}  // namespace
+
+RouteFilter::RouteFilter(RouteConfig config) : config_(std::move(config)), parser_(names_read_by(config_)) {}
+
 void RouteFilter::process(const BatchPtr& batch, FilterContext& context) {
   // One batch per route, then one for `_unmatched`.
   std::vector<Batch> outgoing(config_.routes.size() + 1);
   for (const Event& event : batch->events) {
-    const std::optional<json::Value> document = parse_event(event, context);
+    const std::optional<json::Value> document = parser_.parse(event, context);
     if (!document) {
       continue;
     }

@@ -17,6 +17,7 @@
 #include "config/schema.hpp"
 #include "engine/component.hpp"
 #include "filters/condition.hpp"
+#include "filters/filter_support.hpp"
 
 namespace slipway::filters {
 
@@ -37,7 +38,7 @@ struct RouteConfig {
 
 class RouteFilter final : public Filter {
  public:
-  explicit RouteFilter(RouteConfig config) : config_(std::move(config)) {}
+  explicit RouteFilter(RouteConfig config);
 
   static std::unique_ptr<Filter> create(const config::Section& settings, config::Errors& errors);
   // The route names and `_unmatched`, for checking `from: [ID.PORT]`.
@@ -50,6 +51,7 @@ class RouteFilter final : public Filter {
 
  private:
   RouteConfig config_;
+  MemberSubsetParser parser_;  // the members the routes' conditions read
   MatchCounters counters_;
 };
 
