@@ -41,7 +41,7 @@ const config::Schema LogstashOutputConfig::kSchema{{
                   .doc = "beats: Lumberjack v2 to a beats input, delivered on ACK; tcp: JSON lines to a tcp input "
                          "with the json_lines codec; http: JSON arrays to an http input",
                   .default_text = "beats",
-                  .choices = {"beats"}},
+                  .choices = {"beats", "tcp"}},
     config::Field{.name = "hosts",
                   .type = config::FieldType::StringList,
                   .doc = "Receivers in failover order: HOST:PORT for beats (port 5044 when left out) and tcp, "
@@ -182,6 +182,8 @@ void LogstashOutput::start(OutputContext& context) {
       sender_ = make_beats_sender(config_);
       break;
     case Protocol::Tcp:
+      sender_ = make_json_lines_sender(config_);
+      break;
     case Protocol::Http:
       break;
   }
