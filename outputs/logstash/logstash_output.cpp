@@ -41,7 +41,7 @@ const config::Schema LogstashOutputConfig::kSchema{{
                   .doc = "beats: Lumberjack v2 to a beats input, delivered on ACK; tcp: JSON lines to a tcp input "
                          "with the json_lines codec; http: JSON arrays to an http input",
                   .default_text = "beats",
-                  .choices = {"beats", "tcp"}},
+                  .choices = {"beats", "tcp", "http"}},
     config::Field{.name = "hosts",
                   .type = config::FieldType::StringList,
                   .doc = "Receivers in failover order: HOST:PORT for beats (port 5044 when left out) and tcp, "
@@ -185,6 +185,7 @@ void LogstashOutput::start(OutputContext& context) {
       sender_ = make_json_lines_sender(config_);
       break;
     case Protocol::Http:
+      sender_ = make_http_sender(config_);
       break;
   }
   try {

@@ -52,6 +52,7 @@ class Sender {
 
 std::unique_ptr<Sender> make_beats_sender(const LogstashOutputConfig& config);
 std::unique_ptr<Sender> make_json_lines_sender(const LogstashOutputConfig& config);
+std::unique_ptr<Sender> make_http_sender(const LogstashOutputConfig& config);
 
 class LogstashOutput final : public Output {
  public:
