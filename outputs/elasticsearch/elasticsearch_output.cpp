@@ -146,7 +146,7 @@ std::optional<ElasticsearchOutputConfig> ElasticsearchOutputConfig::parse(const 
   config.client = http::ClientSettings::parse(settings, errors);
   config.client.max_response_body_bytes = kMaxResponseBytes;
 
-  if (settings.has("auth")) {
+  if (settings.has("auth") && settings.object("auth").has("strategy")) {
     const config::Section auth = settings.object("auth");
     const bool basic = auth.string("strategy") == "basic";
     config.auth = basic ? AuthStrategy::Basic : AuthStrategy::ApiKey;

@@ -82,8 +82,7 @@ const config::Schema LogstashOutputConfig::kSchema{{
                   .doc = "http: user for basic authentication, as the http input's `user`"},
     config::Field{.name = "password_file",
                   .type = config::FieldType::String,
-                  .doc = "http: file holding the basic authentication password, read at start",
-                  .secret = true},
+                  .doc = "http: file holding the basic authentication password, read at start"},
 }};
 
 std::optional<LogstashOutputConfig> LogstashOutputConfig::parse(const config::Section& settings,
@@ -191,8 +190,10 @@ void LogstashOutput::start(OutputContext& context) {
   try {
     sender_->start(context);
   } catch (const std::runtime_error& error) {
-    throw std::runtime_error(
-        fmt::format("{} \"{}\": {}", component_kind_name(context.kind()), context.id(), error.what()));
+    // The http output's own start() already names the component.
+    const std::string prefix = fmt::format("{} \"{}\": ", component_kind_name(context.kind()), context.id());
+    const std::string message = error.what();
+    throw std::runtime_error(message.starts_with(prefix) ? message : prefix + message);
   }
 }
 

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +39,41 @@ std::string openssl_error_text() {
   ERR_error_string_n(code, text, sizeof(text));
   return text;
 }
+
+// Keeps SIGPIPE from ending the process while OpenSSL writes to a socket
+// the peer has closed: OpenSSL's socket BIO calls write() without
+// MSG_NOSIGNAL. Blocks the signal on this thread for the scope, and takes
+// a SIGPIPE raised in it off the pending set before unblocking.
+class SigpipeBlocker {
+ public:
+  SigpipeBlocker() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    already_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
+  }
+  ~SigpipeBlocker() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!already_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe_only;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      const timespec no_wait{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &no_wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocker(const SigpipeBlocker&) = delete;
+  SigpipeBlocker& operator=(const SigpipeBlocker&) = delete;
+
+ private:
+  sigset_t previous_{};
+  bool already_pending_ = false;
+};
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -216,6 +253,7 @@ std::unique_ptr<StreamConnection> StreamConnection::open(const Endpoint& endpoin
     return std::unique_ptr<StreamConnection>(new StreamConnection(fd, nullptr));
   }
 
+  const SigpipeBlocker sigpipe_blocker;
   SSL* ssl = SSL_new(tls->get());
   std::unique_ptr<StreamConnection> connection(new StreamConnection(fd, ssl));
   if (ssl == nullptr) {
@@ -250,6 +288,7 @@ std::unique_ptr<StreamConnection> StreamConnection::open(const Endpoint& endpoin
 }
 
 StreamConnection::~StreamConnection() {
+  const SigpipeBlocker sigpipe_blocker;
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
   }
@@ -305,6 +344,7 @@ std::optional<IoResult> StreamConnection::tls_step(int result, Clock::time_point
 
 IoResult StreamConnection::write_all(std::string_view data, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  const SigpipeBlocker sigpipe_blocker;
   while (!data.empty()) {
     if (ssl_ != nullptr) {
       const int chunk = static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30));
@@ -341,6 +381,8 @@ IoResult StreamConnection::write_all(std::string_view data, std::chrono::millise
 
 IoResult StreamConnection::read_exact(char* out, std::size_t size, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  // SSL_read may write too, e.g. to reply to a key update.
+  const SigpipeBlocker sigpipe_blocker;
   std::size_t received = 0;
   while (received < size) {
     if (ssl_ != nullptr) {
@@ -377,6 +419,7 @@ IoResult StreamConnection::read_exact(char* out, std::size_t size, std::chrono::
 }
 
 bool StreamConnection::peer_closed() {
+  const SigpipeBlocker sigpipe_blocker;
   char discard[4096];
   while (true) {
     pollfd waiting{fd_, POLLIN | POLLRDHUP, 0};

@@ -358,6 +358,28 @@ TEST_F(LogstashBeatsTest, SendsOverTlsWithClientCertificate) {
   EXPECT_NE(unverified.reason.find("certificate verification"), std::string::npos) << unverified.reason;
 }
 
+// A CA file that is not PEM stops the start with a message naming the key and the file.
+TEST_F(LogstashBeatsTest, StartFailsOnUnreadableCaFile) {
+  write_file(dir_ / "ca.pem", "not a certificate\n");
+  const YAML::Node node = YAML::Load(
+      fmt::format("hosts: [\"{}\"]\ntls: {{enabled: true, ca_file: {}}}\n", server_.host(), (dir_ / "ca.pem").string()));
+  config::Errors errors;
+  auto output = LogstashOutput::create(
+      config::Section(node, &LogstashOutputConfig::kSchema, "output \"logstash\" (logstash)", "test.yaml"), errors);
+  ASSERT_NE(output, nullptr) << errors.format();
+
+  try {
+    output->start(context_);
+    FAIL() << "start() accepted a CA file that is not PEM";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_TRUE(message.starts_with(fmt::format("output \"logstash\": tls.ca_file {} cannot be loaded: ",
+                                                (dir_ / "ca.pem").string())))
+        << message;
+    EXPECT_TRUE(message.ends_with("; check that it is a PEM file")) << message;
+  }
+}
+
 // Host lists and protocol-specific keys are checked with the value and the fix.
 TEST_F(LogstashBeatsTest, RejectsInvalidSettings) {
   EXPECT_EQ(config_errors("hosts: [\"http://logstash:5044\"]\n"),

@@ -98,6 +98,27 @@ TEST_F(LogstashHttpTest, FailsOverOnBusyHost) {
   EXPECT_EQ(server_.request_count(), 1u);
 }
 
+// A password file that cannot be read stops the start with a message
+// naming the component once, the key and the file.
+TEST_F(LogstashHttpTest, StartFailsOnMissingPasswordFile) {
+  const YAML::Node node = YAML::Load(fmt::format("protocol: http\nhosts: [\"{}\"]\nuser: slips\npassword_file: {}\n",
+                                                 server_.url("/"), (dir_ / "missing").string()));
+  config::Errors errors;
+  auto output = LogstashOutput::create(
+      config::Section(node, &LogstashOutputConfig::kSchema, "output \"logstash\" (logstash)", "test.yaml"), errors);
+  ASSERT_NE(output, nullptr) << errors.format();
+
+  try {
+    output->start(context_);
+    FAIL() << "start() accepted a missing password file";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              fmt::format("output \"logstash\": auth.password_file {} cannot be read: No such file or directory; "
+                          "check the path and its permissions",
+                          (dir_ / "missing").string()));
+  }
+}
+
 // Keys of other protocols are rejected with the fix.
 TEST_F(LogstashHttpTest, RejectsTlsEnabledKey) {
   const YAML::Node node = YAML::Load(fmt::format("protocol: http\nhosts: [\"{}\"]\ntls: {{enabled: true}}\n",

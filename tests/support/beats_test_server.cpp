@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -223,6 +225,14 @@ void BeatsTestServer::accept_loop() {
 }
 
 void BeatsTestServer::serve(std::shared_ptr<Connection> connection) {
+  // A client that goes away mid-handshake would otherwise end the test
+  // process with SIGPIPE when SSL_write reaches its closed socket. The
+  // signal stays blocked for this connection's thread only.
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+
   if (state_->tls != nullptr) {
     connection->ssl = SSL_new(state_->tls);
     SSL_set_fd(connection->ssl, connection->fd);
