@@ -323,6 +323,34 @@ TEST_F(LogstashBeatsTest, SurvivesReceiverRestartsWithoutLoss) {
   EXPECT_GE(server_.connection_count(), 2u);
 }
 
+// A receiver that stops in the middle of the stream and comes back on the
+// same port gets every alert: windows in flight at the stop are resent.
+TEST_F(LogstashBeatsTest, SurvivesRestartMidStream) {
+  constexpr int kAlerts = 3000;
+  // A keep-alive before each ACK slows the receiver, so the stop lands
+  // while windows are still flowing.
+  server_.set_behaviour(BeatsBehaviour{.keepalives_before_ack = 1, .keepalive_interval = milliseconds(5)});
+  auto pipeline = build_pipeline(kAlerts, fmt::format("    hosts: [\"{}\"]\n    batch_max_events: 32\n"
+                                                      "    connect_timeout_ms: 500\n",
+                                                      server_.host()));
+  ASSERT_NE(pipeline, nullptr);
+  pipeline->start();
+
+  ASSERT_TRUE(wait_until([&] { return server_.acknowledged_count() >= 300; }, std::chrono::seconds(20)));
+  server_.stop();
+  const std::uint64_t acknowledged_before_stop = server_.acknowledged_count();
+  const auto retried = [&] { return output_counter(*pipeline, "slipway_component_retries_total") > 0; };
+  EXPECT_TRUE(wait_until(retried, std::chrono::seconds(20))) << pipeline->prometheus_metrics();
+  server_.restart();
+  wait_for_end(*pipeline);
+
+  EXPECT_LT(acknowledged_before_stop, static_cast<std::uint64_t>(kAlerts));
+  const std::set<std::string> received = ids_of(server_.acknowledged_events());
+  for (int record = 1; record <= kAlerts; ++record) {
+    EXPECT_TRUE(received.count(alert_id(record)) == 1) << "missing " << alert_id(record);
+  }
+}
+
 // With TLS the output checks the server certificate against ca_file and
 // presents its client certificate; without one the server rejects it.
 TEST_F(LogstashBeatsTest, SendsOverTlsWithClientCertificate) {
