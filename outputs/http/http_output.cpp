@@ -1,16 +1,9 @@
 #include "outputs/http/http_output.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "engine/delivery.hpp"
 #include "engine/json.hpp"
