@@ -66,7 +66,7 @@ std::string_view trim(std::string_view text) {
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto& response = *static_cast<Response*>(user);
   const std::size_t bytes = size * count;
-  const std::size_t room = Response::kMaxResponseBodyBytes - response.body.size();
+  const std::size_t room = response.body_limit - std::min(response.body_limit, response.body.size());
   if (bytes > room) {
     response.body_truncated = true;
   }
@@ -255,6 +255,7 @@ struct HttpClient::Handle {
   CURL* curl = nullptr;
   char error_buffer[CURL_ERROR_SIZE] = {};
   Response response;
+  std::size_t max_response_body_bytes = Response::kMaxResponseBodyBytes;
 
   ~Handle() {
     if (curl != nullptr) {
@@ -264,6 +265,7 @@ struct HttpClient::Handle {
 };
 
 HttpClient::HttpClient(ClientSettings settings) : handle_(std::make_unique<Handle>()) {
+  handle_->max_response_body_bytes = settings.max_response_body_bytes;
   check_readable(settings.tls.ca_file, "ca_file");
   check_readable(settings.tls.cert_file, "cert_file");
   check_readable(settings.tls.key_file, "key_file");
@@ -306,6 +308,7 @@ HttpClient::~HttpClient() = default;
 Result HttpClient::send(const Request& request) {
   CURL* curl = handle_->curl;
   handle_->response = Response{};
+  handle_->response.body_limit = handle_->max_response_body_bytes;
   handle_->error_buffer[0] = '\0';
 
   const std::string url(request.url);

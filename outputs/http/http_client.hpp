@@ -31,6 +31,9 @@ struct ClientSettings {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{30'000};  // whole request, connection included
   TlsSettings tls;
+  // Longer response bodies are cut; an output that reads per-item results
+  // (Elasticsearch _bulk) raises it.
+  std::size_t max_response_body_bytes = 64 * 1024;
 
   // Appends the keys `connect_timeout_ms`, `timeout_ms` and `tls` to an
   // output's schema, so every HTTP output spells them alike.
@@ -66,8 +69,9 @@ struct Request {
 struct Response {
   long status = 0;
   std::vector<Header> headers;  // of the final response, in the order received
-  std::string body;             // at most kMaxResponseBodyBytes
+  std::string body;             // at most body_limit bytes
   bool body_truncated = false;
+  std::size_t body_limit = kMaxResponseBodyBytes;  // ClientSettings::max_response_body_bytes
 
   // Responses are read into memory only up to this size: an output needs
   // the status and a short error text, never a large body.

@@ -1,20 +1,14 @@
 #include "outputs/http/http_output.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "engine/delivery.hpp"
 #include "engine/json.hpp"
 #include "engine/registry.hpp"
+#include "outputs/http/secret_file.hpp"
 
 namespace slipway::outputs::http {
 
@@ -33,39 +27,6 @@ constexpr std::size_t kMaxSendAloneKeys = 100'000;
 constexpr std::string_view kRedacted = "[redacted]";
 
 std::string_view method_name(Method method) { return method == Method::Put ? "PUT" : "POST"; }
-
-std::string read_secret_file(const std::filesystem::path& path, std::string_view key, OutputContext& context) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) {
-    throw std::runtime_error(fmt::format("auth.{} {} cannot be read: {}; check the path and its permissions", key,
-                                         path.string(), std::strerror(errno)));
-  }
-  std::ostringstream content;
-  content << stream.rdbuf();
-  std::string secret = content.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
-    secret.pop_back();
-  }
-  if (secret.empty()) {
-    throw std::runtime_error(fmt::format("auth.{} {} is empty; write the secret into it", key, path.string()));
-  }
-
-  struct stat status {};
-  if (::stat(path.c_str(), &status) == 0 && (status.st_mode & S_IROTH) != 0) {
-    context.log().warn("A secret file can be read by every user of this host; restrict it, e.g. with chmod 600. "
-                       "key=auth.{} path={}",
-                       key, path.string());
-  }
-  return secret;
-}
-
-std::string base64(std::string_view input) {
-  std::string output(4 * ((input.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(output.data()),
-                                      reinterpret_cast<const unsigned char*>(input.data()), static_cast<int>(input.size()));
-  output.resize(static_cast<std::size_t>(std::max(written, 0)));
-  return output;
-}
 
 // A 2xx response means delivered; 408, 429 and 5xx are retried (is_retryable_http_status).
 bool is_success(long status) { return status >= 200 && status <= 299; }
@@ -149,13 +110,13 @@ void HttpOutput::start(OutputContext& context) {
 
   try {
     if (config_.auth.strategy == AuthStrategy::Basic) {
-      const std::string password = read_secret_file(config_.auth.password_file, "password_file", context);
+      const std::string password = read_secret_file(config_.auth.password_file, "auth.password_file", context.log());
       const std::string credentials = base64(config_.auth.user + ":" + password);
       headers_.push_back(Header{"Authorization", "Basic " + credentials});
       add_secret(password);
       add_secret(credentials);
     } else if (config_.auth.strategy == AuthStrategy::Bearer) {
-      const std::string token = read_secret_file(config_.auth.token_file, "token_file", context);
+      const std::string token = read_secret_file(config_.auth.token_file, "auth.token_file", context.log());
       if (!is_valid_header_value(token)) {
         throw std::runtime_error(fmt::format("auth.token_file {} contains a line break inside the token; a token must be one line",
                                              config_.auth.token_file.string()));

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 namespace slipway::outputs::http {
 
@@ -39,6 +41,14 @@ std::string read_secret_file(const std::filesystem::path& path, std::string_view
              key, path.string());
   }
   return secret;
+}
+
+std::string base64(std::string_view input) {
+  std::string output(4 * ((input.size() + 2) / 3) + 1, '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(output.data()),
+                                      reinterpret_cast<const unsigned char*>(input.data()), static_cast<int>(input.size()));
+  output.resize(static_cast<std::size_t>(std::max(written, 0)));
+  return output;
 }
 
 }  // namespace slipway::outputs::http

@@ -16,4 +16,7 @@ namespace slipway::outputs::http {
 // Warns on `log` when every user of the host can read the file.
 std::string read_secret_file(const std::filesystem::path& path, std::string_view key, spdlog::logger& log);
 
+// Standard base64 (RFC 4648), as the Authorization header needs.
+std::string base64(std::string_view input);
+
 }  // namespace slipway::outputs::http
