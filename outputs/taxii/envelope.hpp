@@ -1,0 +1,61 @@
+// Turning a batch of STIX events into TAXII envelopes: each event (a
+// bundle, or a single STIX object) is split into its objects, objects that
+// several events share (the sensor's identity) travel once per envelope,
+// and events are packed into envelopes that stay under a byte limit. An
+// event's objects always travel together, so the server's verdict on an
+// envelope maps back to whole events.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event.hpp"
+
+namespace slipway::outputs::taxii {
+
+struct StixObject {
+  std::string id;
+  std::string version;  // `modified`, else `created`, else empty (observables)
+  std::string json;     // compact JSON text as sent
+};
+
+// The objects of one event, or why it has none.
+struct EventObjects {
+  std::vector<StixObject> objects;
+  std::string error;  // set when the event is not a STIX object or bundle
+};
+
+// Reads the STIX objects of an event: the `objects` of a bundle, or the
+// event itself when it is one object with `type` and `id`.
+EventObjects read_event_objects(std::string_view json);
+
+// A group of events whose objects form one envelope.
+struct Envelope {
+  std::vector<std::size_t> events;  // indexes into the batch
+  std::vector<const StixObject*> objects;  // each id+version once
+  std::string body;                        // {"objects":[...]}
+};
+
+// Packs the events at `indexes` into envelopes of at most `max_bytes`
+// bytes and `max_objects` objects, in order. `skip(object)` returns true
+// for objects the server already confirmed, which are left out. An event
+// whose objects alone exceed the limits is returned in `oversized`, and one
+// whose objects were all confirmed in `confirmed`.
+struct Packing {
+  std::vector<Envelope> envelopes;
+  std::vector<std::size_t> oversized;
+  std::vector<std::size_t> confirmed;
+};
+
+Packing pack_envelopes(const std::vector<EventObjects>& events, const std::vector<std::size_t>& indexes,
+                       std::size_t max_bytes, std::size_t max_objects,
+                       const std::function<bool(const StixObject&)>& skip);
+
+// The body of an envelope holding `objects`.
+std::string envelope_body(const std::vector<const StixObject*>& objects);
+
+}  // namespace slipway::outputs::taxii
