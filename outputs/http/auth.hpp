@@ -44,13 +44,13 @@ class SecretRedactor {
   std::string excerpt(std::string_view body) const;
 
  private:
-  std::vector<std::string> secrets_;  // longest first, so one inside another is removed whole
+  std::vector<std::string> secrets_;  // longer ones first, so one inside another is removed whole
 };
 
 // Reads the auth files and returns the Authorization header, or nothing
 // for AuthStrategy::None; registers the secrets with `redactor`. Throws
 // std::runtime_error naming the key and file when a file cannot be read,
-// is empty, or holds a token with a line break inside.
+// is empty, or contains a token with a line break inside.
 std::optional<Header> load_authorization(const AuthConfig& auth, OutputContext& context, SecretRedactor& redactor);
 
 }  // namespace slipway::outputs::http

@@ -1,9 +1,8 @@
-// Turning a batch of STIX events into TAXII envelopes: each event (a
-// bundle, or a single STIX object) is split into its objects, objects that
-// several events share (the sensor's identity) travel once per envelope,
-// and events are packed into envelopes that stay under a byte limit. An
-// event's objects always travel together, so the server's verdict on an
-// envelope maps back to whole events.
+// Packing a batch of STIX events into TAXII envelopes. Each event (a
+// bundle, or a single STIX object) is split into its objects. Objects that
+// several events share, such as the sensor's identity, travel once per
+// envelope, and envelopes stay under a byte limit. An event's objects
+// always travel together, so the server's verdict maps back to whole events.
 #pragma once
 
 #include <cstddef>

@@ -23,7 +23,7 @@ std::vector<http::Header> taxii11_headers(std::string_view url);
 // Builds one STIX 1.2 package holding an Indicator with a CybOX observable
 // for each STIX 2.1 indicator in `objects` (compact JSON texts). Returns
 // nothing when there is no indicator whose pattern it can express; `error`
-// then says why.
+// then gives the reason.
 std::optional<std::string> stix12_package(const std::vector<std::string>& objects, std::string& error);
 
 // An Inbox_Message to `collection` with one Content_Block per package.

@@ -26,7 +26,7 @@ inline constexpr std::string_view kStixMediaType = "application/stix+json;versio
 // trailing slash, which TAXII endpoints need.
 std::string resolve_url(std::string_view base, std::string_view reference);
 
-// What a failed request means for the events it carried.
+// The outcome of a failed request for the events it carried.
 struct RequestFailure {
   long status = 0;  // HTTP status, 0 for a transport failure
   bool retryable = false;
@@ -87,7 +87,7 @@ class Taxii21Client {
   // GETs the status resource `id` once.
   PostResult get_status(std::string_view id);
 
-  // True when the collection holds object `id` at `version` (any version
+  // True when the collection contains object `id` at `version` (any version
   // when empty). Servers such as medallion report a re-sent object as a
   // failure, and this tells such a repeat from a real rejection.
   bool has_object(std::string_view id, std::string_view version);

@@ -211,7 +211,7 @@ void TaxiiOutput::send_envelope(const Envelope& envelope, const std::vector<Even
                             envelope.events.size(), failure.reason),
                 context);
   if (!blames_content(failure.status) && failure.status != kPayloadTooLarge) {
-    // 401, 403, 406, 415: every later envelope would get the same answer.
+    // 401, 403, 406, 415: every later envelope would get the same response.
     stop = failure;
   }
 }
@@ -255,7 +255,7 @@ void TaxiiOutput::judge_objects(const Envelope& envelope, const Status& status,
       const auto matches = [&](const ObjectStatus& entry) { return same_object(entry, object); };
       const auto failure = std::find_if(status.failures.begin(), status.failures.end(), matches);
       if (failure != status.failures.end() || (!listed && status.complete)) {
-        // medallion reports an object it already holds as a failure; the
+        // medallion reports an object it already stores as a failure; the
         // collection itself tells a repeat from a rejection.
         if (taxii21_->collection().can_read && taxii21_->has_object(object.id, object.version)) {
           remember_confirmed(object);

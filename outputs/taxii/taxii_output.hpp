@@ -5,8 +5,9 @@
 // decided on every object. With version 1.1 it posts inbox messages whose
 // content blocks are STIX 1.2 packages, and reads the reply's status_type.
 // An event counts as delivered only when the server confirmed all its
-// objects; objects the server rejects go to the dead-letter file, and
-// transport failures, 408, 429, 5xx and objects still pending are retried.
+// objects. Events with an object the server rejects go to the dead-letter
+// file. Transport failures, 408, 429, 5xx and objects still pending are
+// retried.
 #pragma once
 
 #include <chrono>
@@ -88,8 +89,10 @@ class TaxiiOutput final : public Output {
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<Taxii21Client> taxii21_;
   bool collection_found_ = false;
-  // Largest envelope the server took since it last answered 413; caps
+  // One byte under the last envelope that got 413, 0 before any did; caps
   // later envelopes below the advertised max_content_length.
+  // NOTE: it never grows again during a run, so a proxy limit that was
+  // raised takes effect only after a restart.
   std::size_t learned_limit_ = 0;
   // Objects (id and version) the server confirmed, so shared ones such as
   // the identity are sent once per run rather than in every envelope.
