@@ -13,24 +13,13 @@
 #include <vector>
 
 #include "engine/event.hpp"
+#include "outputs/stix_objects.hpp"
 
 namespace slipway::outputs::taxii {
 
-struct StixObject {
-  std::string id;
-  std::string version;  // `modified`, else `created`, else empty (observables)
-  std::string json;     // compact JSON text as sent
-};
-
-// The objects of one event, or why it has none.
-struct EventObjects {
-  std::vector<StixObject> objects;
-  std::string error;  // set when the event is not a STIX object or bundle
-};
-
-// Reads the STIX objects of an event: the `objects` of a bundle, or the
-// event itself when it is one object with `type` and `id`.
-EventObjects read_event_objects(std::string_view json);
+using outputs::EventObjects;
+using outputs::read_event_objects;
+using outputs::StixObject;
 
 // A group of events whose objects form one envelope.
 struct Envelope {
