@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -179,6 +181,12 @@ void append_string_member(std::string_view key, std::string_view value, std::str
   json::append_quoted(value, out);
 }
 
+void append_integer(std::int64_t value, std::string& out) {
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, result.ptr);
+}
+
 void append_time_member(std::string_view key, std::int64_t utc_micros, std::string& out) {
   out += ",\"";
   out += key;
@@ -208,19 +216,26 @@ struct StixMapper::State {
   UuidV5 uuid;
   std::string identity_id;
   std::string identity_json;
+  // The IoCs of the current record are the first ioc_count entries; the
+  // rest are spares kept, like their strings, for their capacity.
   std::vector<Ioc> iocs;
+  std::size_t ioc_count = 0;
+  std::vector<Comparison> comparisons;
   std::vector<std::string_view> categories;
   std::vector<std::string> observable_ids;
   std::string scratch;
+  std::string created;  // the record's created and modified time
 
   // Collects the Source values of the record into `iocs`, each once.
   bool collect_iocs(const dom::object& root, std::string& reason);
-  void add_ioc(std::vector<Comparison> comparisons);
+  // Adds the IoC that `comparisons` describe, unless the record has it already.
+  void add_ioc();
+  std::span<Ioc> current_iocs() { return std::span<Ioc>(iocs.data(), ioc_count); }
   void append_observables(std::string& out);
 };
 
 bool StixMapper::State::collect_iocs(const dom::object& root, std::string& reason) {
-  iocs.clear();
+  ioc_count = 0;
   dom::array sources;
   if (root.at_key("Source").get_array().get(sources) != simdjson::SUCCESS) {
     return true;  // no attacker given: no indicator
@@ -246,7 +261,7 @@ bool StixMapper::State::collect_iocs(const dom::object& root, std::string& reaso
         if (value_element.get_string().get(value) != simdjson::SUCCESS || value.empty()) {
           continue;
         }
-        std::vector<Comparison> comparisons;
+        comparisons.clear();
         if (key == "IP4" || key == "IP6") {
           if (!add_network(value, object_type, comparisons)) {
             reason = fmt::format("Source {} value \"{}\" is not an address, CIDR block or range", key, value);
@@ -255,16 +270,19 @@ bool StixMapper::State::collect_iocs(const dom::object& root, std::string& reaso
         } else {
           comparisons.push_back(Comparison{object_type, "=", std::string(value)});
         }
-        add_ioc(std::move(comparisons));
+        add_ioc();
       }
     }
   }
   return true;
 }
 
-void StixMapper::State::add_ioc(std::vector<Comparison> comparisons) {
-  Ioc ioc;
-  ioc.pattern += '[';
+void StixMapper::State::add_ioc() {
+  if (ioc_count == iocs.size()) {
+    iocs.emplace_back();
+  }
+  Ioc& ioc = iocs[ioc_count];
+  ioc.pattern.assign(1, '[');
   for (std::size_t index = 0; index < comparisons.size(); ++index) {
     if (index > 0) {
       ioc.pattern += " OR ";
@@ -277,20 +295,19 @@ void StixMapper::State::add_ioc(std::vector<Comparison> comparisons) {
     append_pattern_literal(comparison.value, ioc.pattern);
   }
   ioc.pattern += ']';
-  const bool repeated =
-      std::any_of(iocs.begin(), iocs.end(), [&](const Ioc& other) { return other.pattern == ioc.pattern; });
-  if (repeated) {
+  const auto previous = std::span<Ioc>(iocs.data(), ioc_count);
+  if (std::any_of(previous.begin(), previous.end(), [&](const Ioc& other) { return other.pattern == ioc.pattern; })) {
     return;
   }
-  ioc.comparisons = std::move(comparisons);
-  iocs.push_back(std::move(ioc));
+  ioc.comparisons.assign(comparisons.begin(), comparisons.end());
+  ++ioc_count;
 }
 
 // Appends one cyber-observable per compared value, each once, with the id
 // STIX derives from its value, and records the ids for object_refs.
 void StixMapper::State::append_observables(std::string& out) {
   observable_ids.clear();
-  for (const Ioc& ioc : iocs) {
+  for (const Ioc& ioc : current_iocs()) {
     for (const Comparison& comparison : ioc.comparisons) {
       scratch.assign("{\"value\":");
       json::append_quoted(comparison.value, scratch);
@@ -359,7 +376,7 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
   if (!state.collect_iocs(root, reason)) {
     return MapOutcome::Invalid;
   }
-  if (state.iocs.empty()) {
+  if (state.ioc_count == 0) {
     return MapOutcome::NoIndicator;
   }
 
@@ -399,9 +416,10 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
   out += state.identity_json;
 
   // One indicator per IoC.
-  std::string created;
+  std::string& created = state.created;
+  created.clear();
   append_timestamp(*detect_time, created);
-  for (Ioc& ioc : state.iocs) {
+  for (Ioc& ioc : state.current_iocs()) {
     ioc.indicator_id.clear();
     state.scratch.assign(*alert_id).append("/indicator/").append(ioc.pattern);
     state.uuid.append_id("indicator", kSlipwayNamespace, state.scratch, ioc.indicator_id);
@@ -429,7 +447,8 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
     append_time_member("valid_from", event_time, out);
     if (confidence) {
       const double scaled = std::clamp(std::round(*confidence * kMaxConfidence), 0.0, kMaxConfidence);
-      out += fmt::format(",\"confidence\":{}", static_cast<int>(scaled));
+      out += ",\"confidence\":";
+      append_integer(static_cast<std::int64_t>(scaled), out);
     }
     if (!state.categories.empty()) {
       out += ",\"labels\":[";
@@ -463,7 +482,9 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
     append_string_member("modified", created, out);
     append_time_member("first_observed", event_time, out);
     append_time_member("last_observed", cease_time, out);
-    out += fmt::format(",\"number_observed\":{},\"object_refs\":[", count);
+    out += ",\"number_observed\":";
+    append_integer(count, out);
+    out += ",\"object_refs\":[";
     for (std::size_t index = 0; index < state.observable_ids.size(); ++index) {
       out += index == 0 ? "\"" : ",\"";
       out += state.observable_ids[index];
@@ -474,7 +495,7 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
 
   // One sighting of each indicator by this sensor.
   if (options.sighting) {
-    for (const Ioc& ioc : state.iocs) {
+    for (const Ioc& ioc : state.current_iocs()) {
       out += ",{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"";
       state.scratch.assign(*alert_id).append("/sighting/").append(ioc.pattern);
       state.uuid.append_id("sighting", kSlipwayNamespace, state.scratch, out);
@@ -485,7 +506,8 @@ MapOutcome StixMapper::map(std::string_view idea_json, std::string& out, std::st
       append_string_member("modified", created, out);
       append_time_member("first_seen", event_time, out);
       append_time_member("last_seen", cease_time, out);
-      out += fmt::format(",\"count\":{}", count);
+      out += ",\"count\":";
+      append_integer(count, out);
       append_string_member("sighting_of_ref", ioc.indicator_id, out);
       if (!observed_data_id.empty()) {
         out += ",\"observed_data_refs\":[\"" + observed_data_id + "\"]";
