@@ -216,6 +216,8 @@ void TaxiiOutput::send_envelope(const Envelope& envelope, const std::vector<Even
   }
 }
 
+// NOTE: the polling does not watch the pipeline's shutdown deadline, so a
+// stop can wait up to status_timeout_ms for a slow server.
 Status TaxiiOutput::wait_for_status(Status status) {
   const auto deadline = std::chrono::steady_clock::now() + config_.status_timeout;
   auto delay = kFirstPollDelay;
@@ -257,6 +259,8 @@ void TaxiiOutput::judge_objects(const Envelope& envelope, const Status& status,
       if (failure != status.failures.end() || (!listed && status.complete)) {
         // medallion reports an object it already stores as a failure; the
         // collection itself tells a repeat from a rejection.
+        // NOTE: one GET per failed object, so replaying a large backlog
+        // into medallion costs a request per object.
         if (taxii21_->collection().can_read && taxii21_->has_object(object.id, object.version)) {
           remember_confirmed(object);
           continue;
