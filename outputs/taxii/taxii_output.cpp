@@ -160,6 +160,10 @@ DeliveryResult TaxiiOutput::deliver_taxii21(const BatchPtr& batch, OutputContext
   if (stop && stop->retryable && retryable == events.size()) {
     return DeliveryResult::retry(stop->reason, stop->retry_after);
   }
+  if (stop && !stop->retryable && delivery.failures.size() == events.size()) {
+    // Bad credentials or media types need a person, so /health shows them.
+    return DeliveryResult::rejected(stop->reason);
+  }
   if (stop) {
     delivery.retry_after = stop->retry_after;
   }
