@@ -274,6 +274,47 @@ TEST_F(TaxiiOutputTest, PollsPendingStatusUntilComplete) {
   EXPECT_FALSE(std::filesystem::exists(dead_letters()));
 }
 
+// A 422 for a whole envelope is narrowed down by halving to the event the
+// server cannot process, which alone is dead-lettered.
+TEST_F(TaxiiOutputTest, IsolatesUnprocessableEventByHalving) {
+  Taxii21TestServer::Options options;
+  options.unprocessable_marker = "record 3";
+  Taxii21TestServer server(options);
+  write_alerts({1, 2, 3, 4, 6, 7});
+
+  run_pipeline(pipeline_yaml(taxii21_output(server)));
+
+  EXPECT_EQ(server.stored("indicator").size(), 5u);
+  const std::vector<std::string> dead = lines_of(dead_letters());
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].find(alert_id(3)), std::string::npos);
+  EXPECT_NE(dead[0].find("returned 422"), std::string::npos) << dead[0];
+}
+
+// Objects still pending when status_timeout_ms runs out are sent again,
+// and dead-lettered only once the retries are used up.
+TEST_F(TaxiiOutputTest, RetriesObjectsStillPending) {
+  Taxii21TestServer::Options options;
+  options.pending_polls = 1'000'000;
+  Taxii21TestServer server(options);
+  write_alerts({1});
+  const std::string yaml = pipeline_yaml(taxii21_output(server));
+  const std::string limited = std::regex_replace(
+      std::regex_replace(yaml, std::regex("max_retries: 20"), "max_retries: 2"), std::regex("status_timeout_ms: 2000"),
+      "status_timeout_ms: 300");
+
+  run_pipeline(limited);
+
+  std::size_t indicator_posts = 0;
+  for (const auto& [id, count] : server.posted_ids()) {
+    indicator_posts += id.starts_with("indicator--") ? static_cast<std::size_t>(count) : 0;
+  }
+  EXPECT_EQ(indicator_posts, 3u) << "the first attempt and two retries";
+  const std::vector<std::string> dead = lines_of(dead_letters());
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].find("still pending at the TAXII server"), std::string::npos) << dead[0];
+}
+
 // Basic credentials come from password_file; a wrong password gets 401,
 // whose events are dead-lettered without the password in any message.
 TEST_F(TaxiiOutputTest, SendsBasicAuthFromPasswordFile) {

@@ -188,6 +188,14 @@ HttpReply Taxii21TestServer::add_objects(const ReceivedRequest& request, std::st
     return error(422, "The body is not a TAXII envelope");
   }
 
+  if (!options_.unprocessable_marker.empty()) {
+    for (const json::Value& object : objects->items()) {
+      if (string_member(object, "description").find(options_.unprocessable_marker) != std::string::npos) {
+        return error(422, "The server cannot process an object of the envelope");
+      }
+    }
+  }
+
   std::vector<std::pair<std::string, std::string>> successes;
   std::vector<std::pair<std::string, std::string>> failures;
   std::lock_guard lock(mutex_);

@@ -51,6 +51,9 @@ class Taxii21TestServer {
     bool report_repeats_as_failures = false;
     // OpenTAXII lists API roots as paths relative to the server.
     bool relative_api_roots = false;
+    // A POST holding an object whose description contains this text gets
+    // 422 for the whole envelope, as a server that cannot process it would.
+    std::string unprocessable_marker;
   };
 
   explicit Taxii21TestServer(Options options);
