@@ -112,7 +112,7 @@ void add_range_blocks(Address first, Address last, std::string_view object_type,
 }
 
 // Reads an IDEA0 IP4 or IP6 value: an address, a CIDR block or a range.
-// Returns false when the value is none of them.
+// Returns false for any other value.
 bool add_network(std::string_view text, std::string_view object_type, std::vector<Comparison>& out) {
   if (const std::size_t dash = text.find('-'); dash != std::string_view::npos) {
     const std::optional<Address> first = parse_address(text.substr(0, dash));
