@@ -19,6 +19,13 @@ namespace {
 
 // Alerts name hosts and victims, so the file is not world-readable.
 constexpr mode_t kFileMode = 0640;
+constexpr std::string_view kStixBundle = "stix_bundle";
+
+std::vector<std::string> file_format_names() {
+  std::vector<std::string> names = kColumnRecordFormatNames;
+  names.emplace_back(kStixBundle);
+  return names;
+}
 
 // Finds the combinations of keys the schema cannot check on its own.
 void check_layout(const config::Section& settings, const RecordLayout& layout, config::Errors& errors) {
@@ -27,6 +34,17 @@ void check_layout(const config::Section& settings, const RecordLayout& layout, c
     errors.add(settings.location(settings.has("columns") ? "columns" : "format"),
                context + ": key \"columns\": required for format tsv; list the field paths to write, e.g. "
                          "[uid, label]");
+  }
+  if (settings.string("format") == kStixBundle) {
+    for (const char* key : {"columns", "header", "escape", "line_ending", "fsync", "fsync_interval_ms"}) {
+      if (settings.has(key)) {
+        errors.add(settings.location(key),
+                   fmt::format("{}: key \"{}\": not used by format stix_bundle, which writes one bundle and forces "
+                               "each replacement to disk; remove it",
+                               context, key));
+      }
+    }
+    return;
   }
   if (layout.format == RecordFormat::AlertsLog && settings.has("columns")) {
     errors.add(settings.location("columns"),
@@ -53,9 +71,10 @@ const config::Schema FileOutputConfig::kSchema{{
     config::Field{.name = "format",
                   .type = config::FieldType::Enum,
                   .doc = "json: one JSON object per line; alerts_log: the human-readable line of Slips' alerts.log; "
-                         "tsv: the fields named in columns, separated by tabs",
+                         "tsv: the fields named in columns, separated by tabs; stix_bundle: the STIX objects of every "
+                         "event in one bundle (Slips' STIX_data.json), replaced atomically per batch",
                   .default_text = "json",
-                  .choices = kColumnRecordFormatNames},
+                  .choices = file_format_names()},
     config::Field{.name = "columns",
                   .type = config::FieldType::StringList,
                   .doc = "Field paths to write, in order: required for tsv; with json, each line holds only these "
@@ -98,6 +117,7 @@ FileOutputConfig FileOutputConfig::parse(const config::Section& settings, config
   layout.header = settings.boolean("header");
   layout.escape = settings.string("escape") == "csv" ? TsvEscape::Csv : TsvEscape::Backslash;
   layout.line_ending = settings.string("line_ending") == "crlf" ? LineEnding::CrLf : LineEnding::Lf;
+  config.stix_bundle = settings.string("format") == kStixBundle;
   check_layout(settings, layout, errors);
   const std::string fsync = settings.string("fsync");
   config.fsync = fsync == "never"         ? FsyncPolicy::Never
@@ -118,6 +138,19 @@ FileOutput::~FileOutput() {
 }
 
 void FileOutput::start(OutputContext& context) {
+  if (config_.stix_bundle) {
+    bundle_ = std::make_unique<StixBundleFile>(config_.path);
+    try {
+      bundle_->open();
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error(
+          fmt::format("{} \"{}\": {}", component_kind_name(context.kind()), context.id(), error.what()));
+    }
+    context.log().info("Keeping a STIX bundle in a file. path={} objects={}", config_.path.string(),
+                       bundle_->object_count());
+    return;
+  }
+
   std::error_code error;
   if (config_.path.has_parent_path()) {
     std::filesystem::create_directories(config_.path.parent_path(), error);
@@ -146,6 +179,14 @@ void FileOutput::write_header(OutputContext& context) {
                                          std::strerror(error)));
   }
   unsynced_ = true;
+}
+
+DeliveryResult FileOutput::deliver(const BatchPtr& batch, OutputContext& context) {
+  if (bundle_) {
+    return bundle_->add(*batch, context);
+  }
+  write(batch, context);
+  return DeliveryResult::delivered();
 }
 
 void FileOutput::write(const BatchPtr& batch, OutputContext& context) {
@@ -191,7 +232,8 @@ void FileOutput::stop(OutputContext& context) {
   fd_ = -1;
 }
 
-SLIPWAY_REGISTER_OUTPUT("file", "Appends events to a file as JSON lines, alerts.log lines or TSV rows", FileOutputConfig::kSchema,
+SLIPWAY_REGISTER_OUTPUT("file",
+                        "Appends events to a file as JSON lines, alerts.log lines or TSV rows, or keeps one STIX bundle", FileOutputConfig::kSchema,
                         &FileOutput::create);
 
 }  // namespace slipway::outputs

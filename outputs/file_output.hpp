@@ -1,5 +1,5 @@
 // The `file` output: appends records to a file, as JSON lines, alerts.log
-// lines or TSV rows. A batch counts as delivered once it is written to the
+// lines or TSV rows, or keeps one STIX bundle in it (see stix_bundle_file.hpp). A batch counts as delivered once it is written to the
 // file; `fsync` decides how soon it also reaches the disk. A TSV header is
 // written only into an empty file, so a restart that appends adds none.
 #pragma once
@@ -13,6 +13,7 @@
 #include "config/schema.hpp"
 #include "engine/component.hpp"
 #include "outputs/record_format.hpp"
+#include "outputs/stix_bundle_file.hpp"
 
 namespace slipway::outputs {
 
@@ -23,6 +24,7 @@ struct FileOutputConfig {
   RecordLayout layout;
   FsyncPolicy fsync = FsyncPolicy::Interval;
   std::chrono::milliseconds fsync_interval{1000};
+  bool stix_bundle = false;  // format stix_bundle: one bundle, replaced per batch
 
   static const config::Schema kSchema;
   static FileOutputConfig parse(const config::Section& settings, config::Errors& errors);
@@ -36,6 +38,7 @@ class FileOutput final : public Output {
   static std::unique_ptr<Output> create(const config::Section& settings, config::Errors& errors);
 
   void start(OutputContext& context) override;
+  DeliveryResult deliver(const BatchPtr& batch, OutputContext& context) override;
   void write(const BatchPtr& batch, OutputContext& context) override;
   void stop(OutputContext& context) override;
 
@@ -50,6 +53,7 @@ class FileOutput final : public Output {
   std::string buffer_;
   std::chrono::steady_clock::time_point last_sync_{};
   bool unsynced_ = false;
+  std::unique_ptr<StixBundleFile> bundle_;  // set with format stix_bundle
 };
 
 }  // namespace slipway::outputs

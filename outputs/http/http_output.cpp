@@ -1,6 +1,10 @@
 #include "outputs/http/http_output.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -8,13 +12,11 @@
 #include "engine/delivery.hpp"
 #include "engine/json.hpp"
 #include "engine/registry.hpp"
-#include "outputs/http/secret_file.hpp"
 
 namespace slipway::outputs::http {
 
 namespace {
 
-constexpr std::size_t kExcerptBytes = 200;
 // Custom header values shorter than this are not treated as secrets: an
 // API key is longer, and redacting values such as "1" would garble every
 // excerpt.
@@ -24,7 +26,6 @@ constexpr std::size_t kMaxIdsInLog = 5;
 // Bounds the keys kept for events to send alone, for the case where the
 // engine never retries them (dead-lettered after retry.max_retries).
 constexpr std::size_t kMaxSendAloneKeys = 100'000;
-constexpr std::string_view kRedacted = "[redacted]";
 
 std::string_view method_name(Method method) { return method == Method::Put ? "PUT" : "POST"; }
 
@@ -34,14 +35,6 @@ bool is_success(long status) { return status >= 200 && status <= 299; }
 // Statuses that blame the body: a request without the offending events
 // may pass, so the events of a rejected group are sent again one by one.
 bool blames_content(long status) { return status == 400 || status == 409 || status == 413 || status == 422; }
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  std::size_t position = 0;
-  while ((position = text.find(from, position)) != std::string::npos) {
-    text.replace(position, from.size(), to);
-    position += to.size();
-  }
-}
 
 std::string ids_for_log(const std::vector<Event>& events, EventRange range) {
   std::string ids;
@@ -79,19 +72,8 @@ std::unique_ptr<Output> HttpOutput::create(const config::Section& settings, conf
 }
 
 void HttpOutput::start(OutputContext& context) {
-  const auto add_secret = [&](const std::string& secret) {
-    secrets_.push_back(secret);
-    // A server that echoes the request back may have escaped it as JSON.
-    std::string escaped;
-    json::append_quoted(secret, escaped);
-    escaped = escaped.substr(1, escaped.size() - 2);
-    if (escaped != secret) {
-      secrets_.push_back(std::move(escaped));
-    }
-  };
-
   headers_.clear();
-  secrets_.clear();
+  redactor_ = SecretRedactor();
   const bool content_type_set = std::any_of(config_.headers.begin(), config_.headers.end(),
                                             [](const Header& header) { return header_names_equal(header.name, "Content-Type"); });
   if (!content_type_set) {
@@ -104,34 +86,19 @@ void HttpOutput::start(OutputContext& context) {
   for (const Header& header : config_.headers) {
     headers_.push_back(header);
     if (header.value.size() >= kMinSecretHeaderBytes) {
-      add_secret(header.value);
+      redactor_.add(header.value);
     }
   }
 
   try {
-    if (config_.auth.strategy == AuthStrategy::Basic) {
-      const std::string password = read_secret_file(config_.auth.password_file, "auth.password_file", context.log());
-      const std::string credentials = base64(config_.auth.user + ":" + password);
-      headers_.push_back(Header{"Authorization", "Basic " + credentials});
-      add_secret(password);
-      add_secret(credentials);
-    } else if (config_.auth.strategy == AuthStrategy::Bearer) {
-      const std::string token = read_secret_file(config_.auth.token_file, "auth.token_file", context.log());
-      if (!is_valid_header_value(token)) {
-        throw std::runtime_error(fmt::format("auth.token_file {} contains a line break inside the token; a token must be one line",
-                                             config_.auth.token_file.string()));
-      }
-      headers_.push_back(Header{"Authorization", "Bearer " + token});
-      add_secret(token);
+    if (std::optional<Header> authorization = load_authorization(config_.auth, context, redactor_)) {
+      headers_.push_back(std::move(*authorization));
     }
     client_ = std::make_unique<HttpClient>(config_.client);
   } catch (const std::runtime_error& error) {
     throw std::runtime_error(
         fmt::format("{} \"{}\": {}", component_kind_name(context.kind()), context.id(), error.what()));
   }
-  // Longer secrets first, so one that contains another is removed whole.
-  std::sort(secrets_.begin(), secrets_.end(),
-            [](const std::string& left, const std::string& right) { return left.size() > right.size(); });
 
   if (!config_.client.tls.verify) {
     context.log().warn("TLS certificate verification is off, so any server can pose as the endpoint. url={}",
@@ -142,9 +109,7 @@ void HttpOutput::start(OutputContext& context) {
       "batch_max_bytes={}",
       endpoint_, method_name(config_.method), config_.codec == Codec::JsonLines ? "json_lines" : "json_array",
       config_.compression == Compression::Gzip ? "gzip" : "none",
-      config_.auth.strategy == AuthStrategy::Basic    ? "basic"
-      : config_.auth.strategy == AuthStrategy::Bearer ? "bearer"
-                                                      : "none",
+      auth_strategy_name(config_.auth.strategy),
       config_.batch_max_events, config_.batch_max_bytes);
 }
 
@@ -238,7 +203,7 @@ HttpOutput::RequestResult HttpOutput::interpret(const Result& result, EventRange
     return RequestResult{};
   }
   std::string reason = fmt::format("{} {} returned {}", method, endpoint_, response.status);
-  if (const std::string text = excerpt(response.body); !text.empty()) {
+  if (const std::string text = redactor_.excerpt(response.body); !text.empty()) {
     reason += ": " + text;
   }
   if (is_retryable_http_status(response.status)) {
@@ -278,33 +243,6 @@ void HttpOutput::report(const RequestResult& result, const std::vector<Event>& e
   }
   last_rejection_log_ = now;
   suppressed_rejection_logs_ = 0;
-}
-
-std::string HttpOutput::excerpt(std::string_view body) const {
-  std::string text(body);
-  // Secrets go before the cut, so one that straddles it is removed too.
-  for (const std::string& secret : secrets_) {
-    replace_all(text, secret, kRedacted);
-  }
-  const bool cut = text.size() > kExcerptBytes;
-  if (cut) {
-    text.resize(kExcerptBytes);
-  }
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      c = ' ';
-    }
-  }
-  // The cut may split a UTF-8 sequence; messages stay valid UTF-8.
-  std::string clean;
-  json::append_sanitized_utf8(text, clean);
-  while (!clean.empty() && clean.back() == ' ') {
-    clean.pop_back();
-  }
-  if (cut) {
-    clean += "...";
-  }
-  return clean;
 }
 
 SLIPWAY_REGISTER_OUTPUT("http", "Sends events to an HTTP endpoint as JSON lines or a JSON array, in bounded requests",

@@ -18,6 +18,7 @@
 #include "config/errors.hpp"
 #include "config/schema.hpp"
 #include "engine/component.hpp"
+#include "outputs/http/auth.hpp"
 #include "outputs/http/http_client.hpp"
 #include "outputs/http/request_body.hpp"
 
@@ -25,15 +26,6 @@ namespace slipway::outputs::http {
 
 enum class Method { Post, Put };
 enum class Compression { None, Gzip };
-enum class AuthStrategy { None, Basic, Bearer };
-
-struct AuthConfig {
-  AuthStrategy strategy = AuthStrategy::None;
-  std::string user;                     // basic
-  std::filesystem::path password_file;  // basic; read at start
-  std::filesystem::path token_file;     // bearer; read at start
-};
-
 struct HttpOutputConfig {
   std::string url;
   Method method = Method::Post;
@@ -79,12 +71,11 @@ class HttpOutput final : public Output {
   RequestResult interpret(const Result& result, EventRange range) const;
   void report(const RequestResult& result, const std::vector<Event>& events, EventRange range,
               OutputContext& context);
-  std::string excerpt(std::string_view body) const;
 
   HttpOutputConfig config_;
   std::string endpoint_;         // the URL as messages show it
   std::vector<Header> headers_;  // sent with every request
-  std::vector<std::string> secrets_;  // removed from response text before it reaches a message
+  SecretRedactor redactor_;  // keeps secrets out of response text before it reaches a message
   std::unique_ptr<HttpClient> client_;
   GzipEncoder gzip_;
   std::string body_;

@@ -28,21 +28,6 @@ const config::Schema kEncodingSchema{{
                   .choices = {"json_lines", "json_array"}},
 }};
 
-const config::Schema kAuthSchema{{
-    config::Field{.name = "strategy",
-                  .type = config::FieldType::Enum,
-                  .doc = "basic: user and password (RFC 7617); bearer: a token in the Authorization header",
-                  .required = true,
-                  .choices = {"basic", "bearer"}},
-    config::Field{.name = "user", .type = config::FieldType::String, .doc = "User name for basic"},
-    config::Field{.name = "password_file",
-                  .type = config::FieldType::String,
-                  .doc = "File holding the password for basic, read at start; a trailing line break is removed"},
-    config::Field{.name = "token_file",
-                  .type = config::FieldType::String,
-                  .doc = "File holding the token for bearer, read at start; a trailing line break is removed"},
-}};
-
 config::Schema make_schema() {
   std::vector<config::Field> fields = {
       config::Field{.name = "url",
@@ -77,7 +62,7 @@ config::Schema make_schema() {
       config::Field{.name = "auth",
                     .type = config::FieldType::Object,
                     .doc = "Authentication: strategy (basic or bearer), user, password_file, token_file",
-                    .nested = &kAuthSchema},
+                    .nested = &AuthConfig::kSchema},
       config::Field{.name = "compression",
                     .type = config::FieldType::Enum,
                     .doc = "none, or gzip: compress each body and send Content-Encoding: gzip",
@@ -148,50 +133,6 @@ bool parse_headers(const config::Section& settings, config::Errors& errors, std:
   return valid;
 }
 
-bool parse_auth(const config::Section& settings, config::Errors& errors, AuthConfig& auth) {
-  if (!settings.has("auth")) {
-    return true;
-  }
-  const config::Section section = settings.object("auth");
-  if (!section.has("strategy")) {
-    return false;  // the schema check reports the missing key
-  }
-  const bool basic = section.string("strategy") == "basic";
-  auth.strategy = basic ? AuthStrategy::Basic : AuthStrategy::Bearer;
-  auth.user = section.string("user");
-  auth.password_file = section.string("password_file");
-  auth.token_file = section.string("token_file");
-
-  bool valid = true;
-  const auto problem = [&](std::string_view key, std::string_view what) {
-    errors.add(section.location(key), fmt::format("{}: key \"auth.{}\": {}", settings.context(), key, what));
-    valid = false;
-  };
-  if (basic) {
-    if (!section.has("user")) {
-      problem("user", "basic authentication needs a user name");
-    } else if (auth.user.find(':') != std::string::npos) {
-      problem("user", "a user name for basic authentication cannot contain \":\" (RFC 7617)");
-    }
-    if (!section.has("password_file")) {
-      problem("password_file", "basic authentication needs a file holding the password");
-    }
-    if (section.has("token_file")) {
-      problem("token_file", "only used with strategy bearer; remove it or set strategy: bearer");
-    }
-  } else {
-    if (!section.has("token_file")) {
-      problem("token_file", "bearer authentication needs a file holding the token");
-    }
-    for (std::string_view key : {"user", "password_file"}) {
-      if (section.has(key)) {
-        problem(key, "only used with strategy basic; remove it or set strategy: basic");
-      }
-    }
-  }
-  return valid;
-}
-
 }  // namespace
 
 const config::Schema HttpOutputConfig::kSchema = make_schema();
@@ -214,7 +155,7 @@ std::optional<HttpOutputConfig> HttpOutputConfig::parse(const config::Section& s
   config.compression = settings.string("compression") == "gzip" ? Compression::Gzip : Compression::None;
   config.client = ClientSettings::parse(settings, errors);
   valid = parse_headers(settings, errors, config.headers) && valid;
-  valid = parse_auth(settings, errors, config.auth) && valid;
+  valid = AuthConfig::parse(settings, errors, config.auth) && valid;
 
   config.idempotency_header = settings.string("idempotency_header");
   const auto header_problem = [&](std::string_view key, std::string_view what) {

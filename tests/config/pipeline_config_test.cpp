@@ -95,7 +95,7 @@ log_level: warning
       "pipeline.yaml:6:18: input \"alerts\" (file): key \"exit_at_eof\": expected true or false, got \"of\"",
       "pipeline.yaml:7:5: input \"alerts\" (file): unknown key \"max_line_byte\"; did you mean \"max_line_bytes\"?",
       "pipeline.yaml:14:13: output \"archive\" (file): key \"format\": invalid value \"jsonl_lines\"; expected one of: "
-      "json, alerts_log, tsv (did you mean \"json\"?)",
+      "json, alerts_log, tsv, stix_bundle (did you mean \"json\"?)",
       "pipeline.yaml:15:24: output \"archive\" (file): key \"fsync_interval_ms\": expected an integer of at least 1, "
       "got \"-3\"",
       "pipeline.yaml:19:5: output \"console\" (stdout): unknown key \"fromat\"; did you mean \"format\"?",

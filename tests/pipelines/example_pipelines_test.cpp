@@ -25,6 +25,8 @@ TEST(ExamplePipelinesTest, EveryExampleValidates) {
       {"COLLECTOR_USER", "slipway"},
       {"COLLECTOR_PASSWORD_FILE", (dir / "secret").string()},
       {"WARDEN_CONF", (dir / "warden.conf").string()},
+      {"TAXII_URL", "https://127.0.0.1:9/taxii2/"},
+      {"TAXII_PASSWORD_FILE", (dir / "secret").string()},
   };
 
   std::size_t examples = 0;
