@@ -1,8 +1,8 @@
 // Recovery of a Zeek log's header when reading resumes in the middle of the
-// file, after a restart from a checkpoint or with start_at: end. Walking
-// backwards from the resume offset finds the last #fields line and every
-// '#' line after it, then the header lines just before it; replaying them
-// in file order rebuilds the state a reader from the start would have.
+// file, after a restart from a checkpoint or with start_at: end. A walk
+// backwards from the resume offset finds the last #fields line, every '#'
+// line after it and the header lines just before it. Replaying them in file
+// order rebuilds the state that a reader from the start would have.
 #include <unistd.h>
 
 #include <algorithm>

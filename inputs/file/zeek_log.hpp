@@ -1,7 +1,7 @@
 // Decoding of Zeek logs for the file input's `codec: zeek`. A Zeek TSV log
 // is a block of `#` header lines (#separator, #set_separator, #empty_field,
-// #unset_field, #path, #open, #fields, #types) followed by one row per
-// record and sometimes #close; a file may hold several blocks. Each row
+// #unset_field, #path, #open, #fields, #types), then one row per record and
+// sometimes #close. A file may contain several blocks. Each row
 // becomes one JSON object keyed by the #fields names, with values typed by
 // #types. Zeek JSON logs are already one object per line, so lines that
 // start with `{` are left to the JSON decoder.
@@ -16,13 +16,13 @@
 
 namespace slipway::inputs::file {
 
-// What an unset value (`-` by default) becomes in the event.
+// Treatment of an unset value (`-` by default) in the event.
 enum class ZeekUnsetFields : std::uint8_t {
   Omit,  // the member is left out, as Zeek's own JSON writer does
   Null,  // the member is written with the value null
 };
 
-// How a value of a column is written in JSON.
+// JSON form of a column's values.
 enum class ZeekValueKind : std::uint8_t {
   String,  // string, addr, subnet, enum, pattern and types this decoder does not know
   Number,  // count, int, double, time, interval, port: the digits as written
@@ -44,9 +44,9 @@ struct ZeekHeader {
   std::string empty_field = "(empty)";
   std::string unset_field = "-";
   std::vector<ZeekColumn> columns;
-  // Columns per separated field when a #fields entry holds several names
-  // separated by spaces, as some hand-labeled CTU logs write their label
-  // columns; empty when every field holds one column.
+  // Number of columns in each separated field. Some hand-labeled CTU logs
+  // put their label columns into one field, separated by spaces, in #fields,
+  // #types and every row. Empty when every field contains one column.
   std::vector<std::size_t> packed_widths;
   std::optional<std::uint64_t> fields_offset;  // byte offset of the #fields line
   std::string error;  // why the header cannot decode rows, e.g. #types not matching #fields
