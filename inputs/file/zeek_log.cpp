@@ -293,6 +293,9 @@ ZeekLineKind ZeekLogDecoder::decode(std::string_view line, std::uint64_t offset,
     reason = "row before any #fields line; a Zeek TSV log names its columns in a #fields header line";
     return ZeekLineKind::Rejected;
   }
+  // NOTE: the line reader trims spaces and tabs around each line, so a row
+  // whose first or last value is written as nothing is rejected for its
+  // column count. Zeek writes an empty string as #empty_field instead.
   if (!split_row(line)) {
     reason = fmt::format("row has {} values, but the #fields line at offset {} names {} columns; values are "
                          "separated by {}",
