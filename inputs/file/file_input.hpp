@@ -20,7 +20,7 @@ namespace slipway::inputs {
 
 enum class StartAt { Beginning, End };
 
-// How lines become events.
+// Decoding of lines into events.
 enum class Codec {
   Json,  // one JSON object per line
   Zeek,  // Zeek TSV logs with their # header lines, and Zeek JSON logs

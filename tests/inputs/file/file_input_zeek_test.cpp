@@ -118,6 +118,29 @@ TEST_F(FileInputZeekTest, RecoversHeaderAfterRestart) {
   EXPECT_EQ(context->metrics().dead_lettered_events.load(), 0u);
 }
 
+// A restart after a second header block resumes with that block's columns.
+TEST_F(FileInputZeekTest, RecoversLatestHeaderAfterRestart) {
+  const std::filesystem::path log = watched("conn.log");
+  std::string text = kHeader;
+  for (int number = 1; number <= 20; ++number) {
+    text += row(number);
+  }
+  text += "#close\t2024-08-16-10-00-00\n#separator \\x09\n#fields\tuid\tcount\n#types\tstring\tcount\nC9\t42\n";
+  testing::write_file(log, text);
+  {
+    auto context = start(zeek_settings(log));
+    ASSERT_TRUE(context->wait_for_events(21));
+    context->acknowledge_all();
+    context->stop();
+  }
+
+  testing::append_file(log, "C10\t43\n");
+  auto context = start(zeek_settings(log));
+  ASSERT_TRUE(context->wait_for_events(1));
+  ASSERT_TRUE(context->wait_for_idle_passes(2));
+  EXPECT_EQ(context->event_texts(), std::vector<std::string>{R"({"uid":"C10","count":43})"});
+}
+
 // start_at: end skips the rows present at startup but still reads the
 // header, so rows appended later are decoded.
 TEST_F(FileInputZeekTest, RecoversHeaderWhenStartingAtEnd) {

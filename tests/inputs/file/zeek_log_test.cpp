@@ -86,7 +86,7 @@ TEST(ZeekLogDecoderTest, TypesConnRow) {
   parsed(decoded.rows[0]);
 }
 
-// With zeek_unset_fields: null, an unset value is a member with null.
+// With ZeekUnsetFields::Null (zeek_unset_as_null: true), an unset value is a member with null.
 TEST(ZeekLogDecoderTest, WritesUnsetAsNullWhenAsked) {
   const std::string text = std::string(kConnHeader) +
                            "1.5\tC1\t10.0.0.1\t1\t10.0.0.2\t2\tudp\t-\t-\tF\t-\t-\n";
@@ -97,7 +97,7 @@ TEST(ZeekLogDecoderTest, WritesUnsetAsNullWhenAsked) {
             R"("proto":"udp","service":null,"duration":null,"local_orig":false,"tunnel_parents":null,"label":null})");
 }
 
-// Sets split at the set separator and keep each element's type; "(empty)"
+// Sets split at the set separator and keep each element's type. "(empty)"
 // is an empty string for a string column and an empty array for a set.
 TEST(ZeekLogDecoderTest, SplitsSetsAndReadsEmptyValues) {
   const std::string text =
@@ -153,7 +153,7 @@ TEST(ZeekLogDecoderTest, SwitchesColumnsAtNewHeaderBlock) {
   EXPECT_EQ(decoded.rows, expected);
 }
 
-// Some hand-labeled CTU logs hold the label columns in the last tab field,
+// Some hand-labeled CTU logs put the label columns into the last tab field,
 // separated by spaces, in #fields, #types and every row.
 TEST(ZeekLogDecoderTest, SplitsSpacePackedLabelColumns) {
   const Decoded decoded = decode_all(
@@ -243,8 +243,8 @@ TEST_F(ZeekHeaderRecoveryTest, RecoversLatestBlock) {
   EXPECT_EQ(decode_all(decoder, "y\tF\n").rows, std::vector<std::string>{R"({"b":"y","c":false})"});
 }
 
-// Rows longer than the backward scan's chunk between header and offset
-// are skipped over; a '#' inside a row does not count as a header line.
+// More rows than one chunk of the backward scan lie between header and
+// offset. A '#' inside a row does not count as a header line.
 TEST_F(ZeekHeaderRecoveryTest, ScansBackOverManyRows) {
   std::string text = "#separator \\x09\n#fields\tname\n#types\tstring\n";
   for (int row = 0; row < 5000; ++row) {
