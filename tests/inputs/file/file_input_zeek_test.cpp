@@ -141,6 +141,29 @@ TEST_F(FileInputZeekTest, RecoversLatestHeaderAfterRestart) {
   EXPECT_EQ(context->event_texts(), std::vector<std::string>{R"({"uid":"C10","count":43})"});
 }
 
+// When Zeek rotates a log, the new file starts with its own header, which
+// applies to its rows only; the renamed file keeps its old header.
+TEST_F(FileInputZeekTest, ReadsHeaderOfRotatedFile) {
+  const std::filesystem::path log = watched("conn.log");
+  testing::write_file(log, kHeader + row(1));
+  auto context = start(zeek_settings(watched("conn*.log")));
+  ASSERT_TRUE(context->wait_for_events(1));
+
+  std::filesystem::rename(log, watched("conn.2024-08-16-09-45-01.log"));
+  testing::append_file(watched("conn.2024-08-16-09-45-01.log"), row(2));
+  testing::write_file(log, "#separator \\x09\n#open\t2024-08-16-10-00-00\n#fields\tuid\tcount\n"
+                           "#types\tstring\tcount\nC9\t42\n");
+  ASSERT_TRUE(context->wait_for_events(3));
+  ASSERT_TRUE(context->wait_for_idle_passes(2));
+
+  std::vector<std::string> texts = context->event_texts();
+  std::sort(texts.begin(), texts.end());
+  std::vector<std::string> expected = {event(1), event(2), R"({"uid":"C9","count":42})"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(texts, expected);
+  EXPECT_EQ(context->metrics().dead_lettered_events.load(), 0u);
+}
+
 // start_at: end skips the rows present at startup but still reads the
 // header, so rows appended later are decoded.
 TEST_F(FileInputZeekTest, RecoversHeaderWhenStartingAtEnd) {
