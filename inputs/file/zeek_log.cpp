@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
 #include <set>
 
@@ -14,6 +15,12 @@ namespace slipway::inputs::file {
 namespace {
 
 constexpr std::string_view kSeparatorDirective = "#separator ";
+// Bounds of a row's JSON text. A raw byte becomes at most 6 bytes: a
+// control byte is written as \u00XX, and a set element of one byte, such
+// as T, becomes at most "true" and a comma. A column adds at most its key,
+// a comma, two quotes or brackets, and the quotes of an empty element.
+constexpr std::size_t kMaxBytesPerRawByte = 6;
+constexpr std::size_t kMaxBytesPerColumn = 8;
 // Maximum number of bytes of a bad value quoted in a reason.
 constexpr std::size_t kQuotedValueBytes = 64;
 
@@ -77,6 +84,11 @@ std::vector<std::string_view> header_entries(std::string_view value, std::string
 }
 
 bool is_digit(char character) { return character >= '0' && character <= '9'; }
+
+char* put(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
 
 // True for text that is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 bool is_json_number(std::string_view text) {
@@ -168,6 +180,7 @@ bool is_plain_text(std::string_view text) {
 
 void set_fields(ZeekHeader& header, std::string_view value, std::uint64_t offset) {
   header.columns.clear();
+  header.key_bytes = 0;
   header.error.clear();
   header.fields_offset = offset;
   const std::vector<std::string_view> names = header_entries(value, header.separator, header.packed_widths);
@@ -190,6 +203,7 @@ void set_fields(ZeekHeader& header, std::string_view value, std::uint64_t offset
     column.name = std::string(name);
     json::append_quoted(name, column.key);
     column.key += ':';
+    header.key_bytes += column.key.size();
     set_type(column, "string");
   }
 }
@@ -304,9 +318,16 @@ ZeekLineKind ZeekLogDecoder::decode(std::string_view line, std::uint64_t offset,
     return ZeekLineKind::Rejected;
   }
 
-  json.reserve(line.size() * 2 + 16 * header_.columns.size());
-  json += '{';
-  bool first = true;
+  // The row is written into a buffer sized for the longest possible text,
+  // so no write checks capacity, then copied into `json` at its exact size.
+  const std::size_t max_bytes = header_.key_bytes + kMaxBytesPerRawByte * line.size() +
+                                kMaxBytesPerColumn * header_.columns.size() + 2;
+  if (row_buffer_.size() < max_bytes) {
+    row_buffer_.resize(max_bytes);
+  }
+  char* const begin = row_buffer_.data();
+  char* out = begin;
+  *out++ = '{';
   for (std::size_t column_idx = 0; column_idx < fields_.size(); ++column_idx) {
     const std::string_view raw = fields_[column_idx];
     const ZeekColumn& column = header_.columns[column_idx];
@@ -314,19 +335,19 @@ ZeekLineKind ZeekLogDecoder::decode(std::string_view line, std::uint64_t offset,
     if (unset && unset_fields_ == ZeekUnsetFields::Omit) {
       continue;
     }
-    if (!first) {
-      json += ',';
+    if (out != begin + 1) {
+      *out++ = ',';
     }
-    first = false;
-    json += column.key;
+    out = put(out, column.key);
     if (unset) {
-      json += "null";
-    } else if (!append_value(raw, column, json, reason)) {
-      json.clear();
+      out = put(out, "null");
+    } else if (!write_value(raw, column, out, reason)) {
       return ZeekLineKind::Rejected;
     }
   }
-  json += '}';
+  *out++ = '}';
+  assert(out <= begin + max_bytes && "the JSON text of a row outgrew its bound");
+  json.assign(begin, static_cast<std::size_t>(out - begin));
   return ZeekLineKind::Row;
 }
 
@@ -357,27 +378,26 @@ bool ZeekLogDecoder::split_row(std::string_view line) {
   return true;
 }
 
-bool ZeekLogDecoder::append_value(std::string_view raw, const ZeekColumn& column, std::string& json,
-                                  std::string& reason) {
+bool ZeekLogDecoder::write_value(std::string_view raw, const ZeekColumn& column, char*& out, std::string& reason) {
   if (!column.container) {
-    return append_scalar(raw, column.kind, column, json, reason);
+    return write_scalar(raw, column.kind, column, out, reason);
   }
   if (raw == header_.empty_field) {
-    json += "[]";
+    out = put(out, "[]");
     return true;
   }
 
-  json += '[';
+  *out++ = '[';
   std::string_view rest = raw;
   for (bool first = true;; first = false) {
     const std::size_t cut = rest.find(header_.set_separator);
     const std::string_view element = rest.substr(0, cut);
     if (!first) {
-      json += ',';
+      *out++ = ',';
     }
     if (element == header_.unset_field) {
-      json += "null";
-    } else if (!append_scalar(element, column.kind, column, json, reason)) {
+      out = put(out, "null");
+    } else if (!write_scalar(element, column.kind, column, out, reason)) {
       return false;
     }
     if (cut == std::string_view::npos) {
@@ -385,12 +405,12 @@ bool ZeekLogDecoder::append_value(std::string_view raw, const ZeekColumn& column
     }
     rest.remove_prefix(cut + header_.set_separator.size());
   }
-  json += ']';
+  *out++ = ']';
   return true;
 }
 
-bool ZeekLogDecoder::append_scalar(std::string_view raw, ZeekValueKind kind, const ZeekColumn& column,
-                                   std::string& json, std::string& reason) {
+bool ZeekLogDecoder::write_scalar(std::string_view raw, ZeekValueKind kind, const ZeekColumn& column, char*& out,
+                                  std::string& reason) {
   switch (kind) {
     case ZeekValueKind::Number:
       if (!is_json_number(raw)) {
@@ -398,7 +418,7 @@ bool ZeekLogDecoder::append_scalar(std::string_view raw, ZeekValueKind kind, con
                              quoted_for_reason(raw));
         return false;
       }
-      json.append(raw);
+      out = put(out, raw);
       return true;
     case ZeekValueKind::Bool:
       if (raw != "T" && raw != "F") {
@@ -406,24 +426,26 @@ bool ZeekLogDecoder::append_scalar(std::string_view raw, ZeekValueKind kind, con
                              quoted_for_reason(raw));
         return false;
       }
-      json += raw == "T" ? "true" : "false";
+      out = put(out, raw == "T" ? std::string_view("true") : std::string_view("false"));
       return true;
     case ZeekValueKind::String:
       break;
   }
 
   if (raw == header_.empty_field) {
-    json += "\"\"";
+    out = put(out, "\"\"");
   } else if (is_plain_text(raw)) {
-    json += '"';
-    json.append(raw);
-    json += '"';
+    *out++ = '"';
+    out = put(out, raw);
+    *out++ = '"';
   } else {
     // Zeek writes separators, non-printable bytes and bytes of multi-byte
     // UTF-8 characters as \xNN. Bytes that are not UTF-8 become U+FFFD.
     unescaped_.clear();
     append_zeek_unescaped(raw, unescaped_);
-    json::append_quoted(unescaped_, json);
+    quoted_.clear();
+    json::append_quoted(unescaped_, quoted_);
+    out = put(out, quoted_);
   }
   return true;
 }

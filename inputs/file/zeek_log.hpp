@@ -44,6 +44,7 @@ struct ZeekHeader {
   std::string empty_field = "(empty)";
   std::string unset_field = "-";
   std::vector<ZeekColumn> columns;
+  std::size_t key_bytes = 0;  // total size of the columns' keys
   // Number of columns in each separated field. Some hand-labeled CTU logs
   // put their label columns into one field, separated by spaces, in #fields,
   // #types and every row. Empty when every field contains one column.
@@ -86,14 +87,17 @@ class ZeekLogDecoder {
 
  private:
   bool split_row(std::string_view line);
-  bool append_value(std::string_view raw, const ZeekColumn& column, std::string& json, std::string& reason);
-  bool append_scalar(std::string_view raw, ZeekValueKind kind, const ZeekColumn& column, std::string& json,
-                     std::string& reason);
+  // Writes the JSON of one value at `out` and moves `out` past it.
+  bool write_value(std::string_view raw, const ZeekColumn& column, char*& out, std::string& reason);
+  bool write_scalar(std::string_view raw, ZeekValueKind kind, const ZeekColumn& column, char*& out,
+                    std::string& reason);
 
   ZeekUnsetFields unset_fields_;
   ZeekHeader header_;
   std::vector<std::string_view> fields_;  // values of the row being decoded, one per column
   std::string unescaped_;                 // scratch for values with \xNN escapes
+  std::string quoted_;                    // scratch for such values as JSON strings
+  std::vector<char> row_buffer_;          // the JSON of the row being decoded
 };
 
 // Appends `raw` with each \xNN escape replaced by its byte, as Zeek's

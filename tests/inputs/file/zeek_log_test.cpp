@@ -127,6 +127,26 @@ TEST(ZeekLogDecoderTest, DecodesHexEscapes) {
   EXPECT_EQ(row.find("path")->as_string(), "C:\\Windows");
 }
 
+// Rows whose JSON is many times longer than the row stay within the
+// decoder's bound (checked by an assertion in debug builds): control bytes
+// become \u00XX, T becomes true, and an empty #unset_field makes every
+// empty set element null.
+TEST(ZeekLogDecoderTest, WritesRowsThatGrowMost) {
+  const std::string controls(50, '\x01');
+  const std::string text = "#unset_field\t\n#fields\tc\tflags\tnone\n#types\tstring\tset[bool]\tset[count]\n" +
+                           controls + "\tT,F,T,F,T,F\t,,,,\n\t\t\n";
+  const Decoded decoded = decode_all(text);
+  ASSERT_TRUE(decoded.reasons.empty()) << decoded.reasons[0];
+  ASSERT_EQ(decoded.rows.size(), 2u);
+  std::string escaped;
+  for (std::size_t index = 0; index < controls.size(); ++index) {
+    escaped += "\\u0001";
+  }
+  EXPECT_EQ(decoded.rows[0],
+            R"({"c":")" + escaped + R"(","flags":[true,false,true,false,true,false],"none":[null,null,null,null,null]})");
+  EXPECT_EQ(decoded.rows[1], "{}");
+}
+
 // Without #types every column is a string.
 TEST(ZeekLogDecoderTest, ReadsColumnsWithoutTypesAsStrings) {
   const Decoded decoded = decode_all("#fields\tts\tcount\n1.5\t7\n");
