@@ -139,7 +139,7 @@ ZeekValueKind value_kind(std::string_view type_name) {
 void set_type(ZeekColumn& column, std::string_view type_name) {
   column.type_name = std::string(type_name);
   column.container = false;
-  // Zeek before 2.0 wrote sets as table[...].
+  // Logs of older Bro versions write sets as table[...].
   for (const std::string_view prefix : {"set[", "vector[", "table["}) {
     if (type_name.starts_with(prefix) && type_name.ends_with(']')) {
       column.container = true;

@@ -59,19 +59,18 @@ struct ZeekHeader {
 
 enum class ZeekLineKind : std::uint8_t {
   Header,    // a '#' line: consumed, no event
-  Row,       // a row: its JSON object was appended to the output string
+  Row,       // a row: its JSON object was written to the output string
   Json,      // a line starting with '{', for the JSON decoder
-  Rejected,  // a row that cannot be decoded; the reason says why
+  Rejected,  // a row that cannot be decoded; `reason` contains the cause
 };
 
-// Decodes the lines of one Zeek log file in order. Holds that file's header state.
+// Decodes the lines of one Zeek log file in order and keeps that file's header state.
 class ZeekLogDecoder {
  public:
   explicit ZeekLogDecoder(ZeekUnsetFields unset_fields) : unset_fields_(unset_fields) {}
 
   // Decodes one line (without its terminator) found at `offset`. For a row,
-  // appends its JSON object to `json`, which must be empty; for a rejected
-  // row, sets `reason`.
+  // replaces `json` with its JSON object. For a rejected row, sets `reason`.
   ZeekLineKind decode(std::string_view line, std::uint64_t offset, std::string& json, std::string& reason);
 
   // Forgets the header, for a file read again from its start.
