@@ -1,5 +1,6 @@
 #include "filters/event_members.hpp"
 
+#include <array>
 #include <cstring>
 
 #include "engine/json.hpp"
@@ -107,13 +108,25 @@ bool find_members(std::string_view object_text, std::span<const std::string_view
     return true;
   }
 
+  // First bytes of the wanted names: a member whose name starts with
+  // another byte, and no escape, is skipped without comparing names.
+  std::array<bool, 256> first_bytes{};
+  for (const std::string_view name : names) {
+    if (!name.empty()) {
+      first_bytes[static_cast<unsigned char>(name[0])] = true;
+    }
+  }
+
   std::string key_scratch;
   while (pos < object_text.size() && object_text[pos] == '"') {
     const std::size_t key_end = skip_string(object_text, pos);
     if (key_end == kNotFound) {
       return false;
     }
-    const std::string_view key = unescaped_key(object_text.substr(pos, key_end - pos), key_scratch);
+    const char key_first = key_end - pos > 2 ? object_text[pos + 1] : '\0';
+    const bool may_match = key_first == '\\' || first_bytes[static_cast<unsigned char>(key_first)];
+    const std::string_view key =
+        may_match ? unescaped_key(object_text.substr(pos, key_end - pos), key_scratch) : std::string_view();
     pos = skip_space(object_text, key_end);
     if (pos >= object_text.size() || object_text[pos] != ':') {
       return false;
@@ -129,7 +142,7 @@ bool find_members(std::string_view object_text, std::span<const std::string_view
       return false;
     }
     value.end = pos;
-    for (std::size_t name_idx = 0; name_idx < names.size(); ++name_idx) {
+    for (std::size_t name_idx = 0; may_match && name_idx < names.size(); ++name_idx) {
       // The first byte rules out most names before a memcmp call.
       const std::string_view name = names[name_idx];
       if (name.size() == key.size() && !key.empty() && name[0] == key[0] &&

@@ -140,11 +140,15 @@ ColumnRecords::ColumnRecords(std::vector<std::string> columns)
   for (const std::string& column : columns_) {
     may_be_nested_.push_back(column.find_first_of(".[") != std::string::npos);
   }
+  std::vector<std::string> sorted = columns_;
+  std::sort(sorted.begin(), sorted.end());
+  unique_columns_ = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
 }
 
 void ColumnRecords::locate(std::string_view event_json) {
   std::fill(found_.begin(), found_.end(), Found{});
   std::size_t found_count = 0;
+  std::size_t next_column = 0;  // the column after the last one matched
   std::size_t pos = skip_space(event_json, 0);
   if (pos >= event_json.size() || event_json[pos] != '{') {
     return;
@@ -176,13 +180,25 @@ void ColumnRecords::locate(std::string_view event_json) {
     } else if (first == '{' || first == '[') {
       kind = Kind::Container;
     }
-    for (std::size_t column_idx = 0; column_idx < columns_.size(); ++column_idx) {
-      // The first byte rules out most columns before a memcmp call.
-      const std::string& column = columns_[column_idx];
-      if (column.size() == name.size() && !name.empty() && column[0] == name[0] &&
-          std::memcmp(column.data(), name.data(), name.size()) == 0 && found_[column_idx].kind == Kind::Missing) {
-        found_[column_idx] = Found{kind, pos, value_end, false};
-        ++found_count;
+    // Events whose members come in column order, such as decoded Zeek rows
+    // with columns in #fields order, match the next column at the first try.
+    // That shortcut needs distinct columns, because a repeated column must
+    // be filled at each of its places.
+    if (unique_columns_ && next_column < columns_.size() && columns_[next_column] == name &&
+        found_[next_column].kind == Kind::Missing) {
+      found_[next_column] = Found{kind, pos, value_end, false};
+      ++found_count;
+      ++next_column;
+    } else {
+      for (std::size_t column_idx = 0; column_idx < columns_.size(); ++column_idx) {
+        // The first byte rules out most columns before a memcmp call.
+        const std::string& column = columns_[column_idx];
+        if (column.size() == name.size() && !name.empty() && column[0] == name[0] &&
+            std::memcmp(column.data(), name.data(), name.size()) == 0 && found_[column_idx].kind == Kind::Missing) {
+          found_[column_idx] = Found{kind, pos, value_end, false};
+          ++found_count;
+          next_column = column_idx + 1;
+        }
       }
     }
     if (found_count == columns_.size()) {

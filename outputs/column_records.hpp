@@ -62,6 +62,7 @@ class ColumnRecords {
 
   std::vector<std::string> columns_;
   std::vector<bool> may_be_nested_;
+  bool unique_columns_ = true;  // no column path appears twice
   std::vector<Found> found_;
   std::string nested_text_;  // values found below the top level, as JSON text
   std::string decoded_;      // a string value with escapes, decoded

@@ -64,6 +64,18 @@ const config::Schema FileInputConfig::kSchema{{
                   .default_text = "100",
                   .min = 0,
                   .max = kMaxIntervalMs},
+    config::Field{.name = "codec",
+                  .type = config::FieldType::Enum,
+                  .doc = "How lines become events: json (one JSON object per line), or zeek (Zeek TSV logs, each row "
+                         "an object keyed by the #fields names with values typed by #types; Zeek JSON lines as they "
+                         "are)",
+                  .default_text = "json",
+                  .choices = {"json", "zeek"}},
+    config::Field{.name = "zeek_unset_as_null",
+                  .type = config::FieldType::Boolean,
+                  .doc = "With codec zeek: write a TSV value equal to #unset_field (-) as null instead of leaving the "
+                         "member out, which is what Zeek's own JSON logs do",
+                  .default_text = "false"},
 }};
 
 FileInputConfig FileInputConfig::parse(const config::Section& settings, config::Errors& errors) {
@@ -76,6 +88,9 @@ FileInputConfig FileInputConfig::parse(const config::Section& settings, config::
   config.rotate_wait = std::chrono::milliseconds(settings.integer("rotate_wait_ms"));
   config.batch_max_events = static_cast<std::size_t>(settings.integer("batch_max_events"));
   config.batch_timeout = std::chrono::milliseconds(settings.integer("batch_timeout_ms"));
+  config.codec = settings.string("codec") == "zeek" ? Codec::Zeek : Codec::Json;
+  config.zeek_unset_fields =
+      settings.boolean("zeek_unset_as_null") ? file::ZeekUnsetFields::Null : file::ZeekUnsetFields::Omit;
 
   // The schema accepts an empty list, which would leave the input idle forever.
   if (settings.has("paths") && config.paths.empty()) {
@@ -86,6 +101,11 @@ FileInputConfig FileInputConfig::parse(const config::Section& settings, config::
     errors.add(settings.location("paths"),
                settings.context() + ": key \"paths\": expected a path or glob pattern, got an empty string");
   }
+  if (settings.has("zeek_unset_as_null") && config.codec != Codec::Zeek) {
+    errors.add(settings.location("zeek_unset_as_null"),
+               settings.context() + ": key \"zeek_unset_as_null\": applies only to Zeek TSV logs; add \"codec: zeek\" "
+                                    "or remove the key");
+  }
   return config;
 }
 
@@ -95,8 +115,9 @@ std::unique_ptr<Input> FileInput::create(const config::Section& settings, config
 
 void FileInput::run(InputContext& context) {
   using file::Clock;
-  context.log().info("Watching files. paths=[{}] start_at={} exit_at_eof={}", fmt::join(config_.paths, ", "),
-                     config_.start_at == StartAt::End ? "end" : "beginning", config_.exit_at_eof);
+  context.log().info("Watching files. paths=[{}] start_at={} exit_at_eof={} codec={}", fmt::join(config_.paths, ", "),
+                     config_.start_at == StartAt::End ? "end" : "beginning", config_.exit_at_eof,
+                     config_.codec == Codec::Zeek ? "zeek" : "json");
 
   file::FileSet files(context, config_);
   Clock::time_point now = Clock::now();
@@ -130,7 +151,7 @@ void FileInput::run(InputContext& context) {
   context.log().info("Stopped reading files. open_files={}", files.open_files());
 }
 
-SLIPWAY_REGISTER_INPUT("file", "Reads JSON lines from files, following appends, rotation and truncation",
+SLIPWAY_REGISTER_INPUT("file", "Reads JSON lines or Zeek logs from files, following appends, rotation and truncation",
                        FileInputConfig::kSchema, &FileInput::create);
 
 }  // namespace slipway::inputs

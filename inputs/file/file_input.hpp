@@ -1,5 +1,5 @@
-// The `file` input: reads JSON-lines files such as Slips' alerts.json,
-// follows appends, rename and copytruncate rotation, and resumes from its
+// The `file` input: reads JSON-lines files such as Slips' alerts.json, or
+// Zeek logs with `codec: zeek`, follows appends, rename and copytruncate rotation, and resumes from its
 // checkpoints after a restart. Order is kept within each file. A line is
 // delivered at least once: a checkpoint never passes a line that was not
 // delivered, and only the batches in flight at a crash are read again.
@@ -14,10 +14,17 @@
 #include "config/errors.hpp"
 #include "config/schema.hpp"
 #include "engine/component.hpp"
+#include "inputs/file/zeek_log.hpp"
 
 namespace slipway::inputs {
 
 enum class StartAt { Beginning, End };
+
+// Decoding of lines into events.
+enum class Codec {
+  Json,  // one JSON object per line
+  Zeek,  // Zeek TSV logs with their # header lines, and Zeek JSON logs
+};
 
 struct FileInputConfig {
   std::vector<std::string> paths;  // paths or glob patterns
@@ -28,6 +35,8 @@ struct FileInputConfig {
   std::chrono::milliseconds rotate_wait{5000};
   std::size_t batch_max_events = 1024;
   std::chrono::milliseconds batch_timeout{100};
+  Codec codec = Codec::Json;
+  file::ZeekUnsetFields zeek_unset_fields = file::ZeekUnsetFields::Omit;
 
   static const config::Schema kSchema;
   // Reads settings the schema has checked; adds errors for what the schema cannot check.

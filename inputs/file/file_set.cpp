@@ -27,7 +27,8 @@ IdentityTable load_identities(InputContext& context) {
 }
 
 TailSettings tail_settings(const FileInputConfig& config) {
-  return TailSettings{config.max_line_bytes, config.batch_max_events, config.batch_timeout};
+  return TailSettings{config.max_line_bytes, config.batch_max_events, config.batch_timeout,
+                      config.codec == Codec::Zeek ? std::optional(config.zeek_unset_fields) : std::nullopt};
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ Tailer::Tailer(TailShared& shared, FileId id, UniqueFd fd, std::string path, con
       last_change_(Clock::now()) {
   shared_.identities.claim(identity_key_, this);
   batch_.events.reserve(shared_.settings.batch_max_events);
+  if (shared_.settings.zeek) {
+    zeek_ = std::make_unique<ZeekLogDecoder>(*shared_.settings.zeek);
+    reset_zeek_header(start.offset);
+  }
 }
 
 Tailer::~Tailer() { shared_.identities.release(identity_key_, this); }
@@ -94,6 +98,15 @@ bool Tailer::poll(Clock::time_point now, std::size_t max_bytes) {
   }
   if (!parked_key_.empty() || size_at_end_ == size) {
     return moved;
+  }
+
+  if (zeek_header_pending_) {
+    if (const int error = zeek_->recover_header(fd_.get(), reader_.position().offset, shared_.settings.max_line_bytes);
+        error != 0) {
+      report_read_error(error);
+      return moved;
+    }
+    zeek_header_pending_ = false;
   }
 
   const std::uint64_t before = reader_.read_offset();
@@ -179,6 +192,7 @@ void Tailer::restart_after_truncation(Clock::time_point now, std::uint64_t size)
   shared_.identities.claim(identity_key_, this);
 
   reader_.restart(FilePosition{});
+  reset_zeek_header(0);
   emitted_offset_ = 0;
   size_at_end_.reset();
   pending_since_.reset();
@@ -215,6 +229,7 @@ void Tailer::try_content_identity(Clock::time_point now) {
     identity_key_ = std::move(key);
     content_identity_ = true;
     reader_.restart(resume);
+    reset_zeek_header(resume.offset);
     emitted_offset_ = resume.offset;
     size_at_end_.reset();
     shared_.context.log().info("Resuming file after content already read under its identity. path={} offset={} "
@@ -237,7 +252,18 @@ void Tailer::report_read_error(int error) {
   }
 }
 
+void Tailer::reset_zeek_header(std::uint64_t offset) {
+  if (zeek_) {
+    zeek_->reset();
+    zeek_header_pending_ = offset > 0;
+  }
+}
+
 void Tailer::on_record(const Record& record) {
+  if (zeek_ && record.text.front() != '{') {
+    on_zeek_record(record);
+    return;
+  }
   json::DecodedLine decoded = shared_.decoder.decode(record.text);
   if (decoded.kind == json::LineKind::Blank) {
     return;
@@ -264,6 +290,29 @@ void Tailer::on_record(const Record& record) {
     event.json.assign(record.text);
   }
   event.origin = std::move(origin);
+}
+
+void Tailer::on_zeek_record(const Record& record) {
+  Event& event = batch_.events.emplace_back();
+  const ZeekLineKind kind = zeek_->decode(record.text, record.offset, event.json, zeek_reason_);
+  if (kind == ZeekLineKind::Row) {
+    ++shared_.received_events;
+    event.origin = EventOrigin{path_, record.line, record.offset};
+    return;
+  }
+  batch_.events.pop_back();
+  if (kind == ZeekLineKind::Header) {
+    return;
+  }
+
+  ++shared_.received_events;
+  shared_.context.dead_letter(record.text, EventOrigin{path_, record.line, record.offset}, zeek_reason_);
+  std::uint64_t suppressed = 0;
+  if (shared_.rejected_zeek_log.allow(suppressed)) {
+    shared_.context.log().warn("Line dead-lettered: not a Zeek log row matching its header. path={} line={} "
+                               "offset={} error=\"{}\"{}",
+                               *path_, record.line, record.offset, zeek_reason_, suppressed_note(suppressed));
+  }
 }
 
 void Tailer::on_oversized(const OversizedLine& line) {

@@ -15,6 +15,7 @@
 #include "engine/json_line.hpp"
 #include "inputs/file/fingerprint.hpp"
 #include "inputs/file/line_reader.hpp"
+#include "inputs/file/zeek_log.hpp"
 
 namespace slipway::inputs::file {
 
@@ -57,6 +58,7 @@ struct TailSettings {
   std::size_t max_line_bytes = 0;
   std::size_t batch_max_events = 0;
   std::chrono::milliseconds batch_timeout{0};
+  std::optional<ZeekUnsetFields> zeek;  // set when lines are decoded as Zeek logs
 };
 
 // State shared by the tailers of one input run.
@@ -80,6 +82,7 @@ struct TailShared {
   void publish_counters();
 
   LogLimiter rejected_log;
+  LogLimiter rejected_zeek_log;
   LogLimiter oversized_log;
   LogLimiter read_error_log;
 };
@@ -128,6 +131,9 @@ class Tailer final : private LineSink {
   void on_record(const Record& record) override;
   void on_oversized(const OversizedLine& line) override;
   void on_line_end(const FilePosition& position) override;
+  void on_zeek_record(const Record& record);
+  // Starts reading at `offset` with a Zeek header recovered from the lines before it.
+  void reset_zeek_header(std::uint64_t offset);
 
   void emit();
   bool has_unflushed() const;
@@ -143,6 +149,9 @@ class Tailer final : private LineSink {
   bool content_identity_ = false;
   std::string parked_key_;
   LineReader reader_;
+  std::unique_ptr<ZeekLogDecoder> zeek_;  // with codec: zeek, this file's header state
+  bool zeek_header_pending_ = false;      // the header before the read position is not recovered yet
+  std::string zeek_reason_;
 
   Batch batch_;
   std::uint64_t emitted_offset_ = 0;                // position of the last batch emitted

@@ -139,6 +139,18 @@ TEST(FlowTupleTest, DecodesEscapedNamesAndValues) {
   EXPECT_EQ(member_text(text, found[0], scratch), "10.0.0.1");
 }
 
+// A name whose first byte is escaped still matches, although find_members
+// skips names by their first byte.
+TEST(FlowTupleTest, FindsNameWithEscapedFirstByte) {
+  const std::string text = R"({"other":1,"\u0073addr":"10.0.0.1"})";
+  const std::array<std::string_view, 1> names = {"saddr"};
+  std::array<MemberValue, 1> found{};
+  ASSERT_TRUE(find_members(text, names, found));
+  ASSERT_TRUE(found[0].found);
+  std::string scratch;
+  EXPECT_EQ(member_text(text, found[0], scratch), "10.0.0.1");
+}
+
 // Text that is not a complete JSON object is reported, not read past its end.
 TEST(FlowTupleTest, RejectsTextThatIsNotAnObject) {
   const std::array<std::string_view, 1> names = {"a"};

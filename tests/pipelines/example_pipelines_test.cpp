@@ -26,6 +26,7 @@ TEST(ExamplePipelinesTest, EveryExampleValidates) {
       {"COLLECTOR_PASSWORD_FILE", (dir / "secret").string()},
       {"WARDEN_CONF", (dir / "warden.conf").string()},
       {"TAXII_URL", "https://127.0.0.1:9/taxii2/"},
+      {"ZEEK_CONN_LOG", (dir / "conn.log").string()},
       {"TAXII_PASSWORD_FILE", (dir / "secret").string()},
   };
 

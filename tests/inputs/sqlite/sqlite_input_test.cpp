@@ -319,11 +319,14 @@ TEST_F(SqliteInputTest, WaitsForDatabaseToAppear) {
   database_ = dir_ / "later.sqlite";
   auto context = start("tables: [flows]\npoll_interval_ms: 5");
   ASSERT_TRUE(context->wait_for_idle_passes(2));
-  ASSERT_EQ(execute(database_, "CREATE TABLE other (x TEXT);"), SQLITE_OK);
+  // The writer waits for locks like PicksUpRowsAppendedByWriter's, because
+  // a poll every 5 ms may be reading the database at the moment it writes.
+  ASSERT_EQ(execute(database_, "CREATE TABLE other (x TEXT);", 1000), SQLITE_OK);
   ASSERT_TRUE(context->wait_for_idle_passes(2));
   ASSERT_EQ(execute(database_,
                     "CREATE TABLE flows (uid TEXT PRIMARY KEY, flow TEXT, label TEXT, profileid TEXT, twid TEXT, "
-                    "aid TEXT);" + insert_flow("flows", "Cfirst")),
+                    "aid TEXT);" + insert_flow("flows", "Cfirst"),
+                    1000),
             SQLITE_OK);
   ASSERT_TRUE(context->wait_for_events(1));
   EXPECT_EQ(member(context->events()[0], "uid"), "Cfirst");
