@@ -76,6 +76,15 @@ bool FileSet::read(Clock::time_point now) {
     }
     moved = file.tailer->poll(now, kReadBudgetBytes) || moved;
   }
+
+  // Bytes written to the watched files and not read yet, as of each file's last size check.
+  std::int64_t lag = 0;
+  for (const auto& [id, file] : files_) {
+    const std::uint64_t size = file.tailer->size();
+    const std::uint64_t offset = file.tailer->position().offset;
+    lag += size > offset ? static_cast<std::int64_t>(size - offset) : 0;
+  }
+  context_.metrics().lag_bytes.store(lag, std::memory_order_relaxed);
   return moved;
 }
 

@@ -79,6 +79,11 @@ TEST_F(ApiServerTest, MetricsMatchEventsSent) {
                       "component_type=\"file\"} 0\n"),
             std::string::npos)
       << body;
+  // Everything was read, so nothing is left behind.
+  EXPECT_NE(body.find("slipway_file_lag_bytes{component_id=\"alerts\",component_kind=\"input\","
+                      "component_type=\"file\"} 0\n"),
+            std::string::npos)
+      << body;
 }
 
 // /health returns 200 and "ok" while every component works.
