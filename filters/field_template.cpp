@@ -170,6 +170,14 @@ bool FieldTemplate::reads_member(std::string_view name) const {
   return false;
 }
 
+void FieldTemplate::add_top_level_names(std::vector<std::string>& names) const {
+  for (const Piece& piece : pieces_) {
+    if (piece.path) {
+      names.push_back(piece.path->steps().front().name);
+    }
+  }
+}
+
 std::optional<json::Value> FieldTemplate::render(const json::Value& event, std::int64_t now_micros,
                                                  MatchCounters& counters) const {
   if (pieces_.size() == 1 && pieces_.front().path && !pieces_.front().time_format) {

@@ -50,6 +50,8 @@ class FieldTemplate {
   bool is_constant() const;
   // True when a placeholder reads the top-level member `name` or below it.
   bool reads_member(std::string_view name) const;
+  // Appends the top-level member names the placeholders read.
+  void add_top_level_names(std::vector<std::string>& names) const;
 
   struct Conversion {
     char code = 0;         // a conversion letter, or 0 for literal text

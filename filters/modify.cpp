@@ -11,6 +11,13 @@ namespace slipway::filters {
 
 namespace {
 
+// Whether the object text has at least one member, so that an appended member needs a comma.
+bool has_members(std::string_view object_text) {
+  const std::size_t open = object_text.find('{');
+  const std::size_t next = object_text.find_first_not_of(" \t\r\n", open + 1);
+  return next != std::string_view::npos && object_text[next] != '}';
+}
+
 struct AssignedValue {
   std::optional<json::Value> constant;
   std::optional<FieldTemplate> value_template;
@@ -203,6 +210,17 @@ ModifyFilter::ModifyFilter(ModifyConfig config, std::shared_ptr<Clock> clock)
     });
     appends_only_ = appends_only_ && top_level && !read_by_template;
   }
+
+  if (appends_only_) {
+    std::vector<std::string> names;
+    for (const FieldAssignment& step : config_.set) {
+      names.push_back(step.target.steps().front().name);
+      if (step.value_template) {
+        step.value_template->add_top_level_names(names);
+      }
+    }
+    append_parser_.emplace(std::move(names));
+  }
 }
 
 std::unique_ptr<Filter> ModifyFilter::create(const config::Section& settings, config::Errors& errors) {
@@ -291,7 +309,7 @@ bool ModifyFilter::append_members(const Event& event, const json::Value& documen
   const std::size_t close = event.json.rfind('}');
   out.reserve(close + members.size() + 1);
   out.assign(event.json, 0, close);
-  out.append(members, document.members().empty() ? 1 : 0);
+  out.append(members, has_members(event.json) ? 0 : 1);
   out += '}';
   return true;
 }
@@ -301,10 +319,15 @@ void ModifyFilter::process(const BatchPtr& batch, FilterContext& context) {
   std::optional<Batch> changed_batch;
   for (std::size_t event_idx = 0; event_idx < batch->events.size(); ++event_idx) {
     const Event& event = batch->events[event_idx];
-    std::optional<json::Value> document = parse_event(event, context);
+    std::optional<json::Value> document =
+        append_parser_ ? append_parser_->parse(event, context) : parse_event(event, context);
     const bool dead_lettered = !document;
     std::string appended_text;
     const bool appended = document && appends_only_ && append_members(event, *document, now_micros, appended_text);
+    if (document && append_parser_ && !appended) {
+      // The member exists already, so the event is rewritten from its whole document.
+      document = parse_event(event, context);
+    }
     const bool changed = appended ? !appended_text.empty() : document && apply(*document, now_micros);
     if (!changed && !dead_lettered && !changed_batch) {
       continue;

@@ -23,6 +23,7 @@
 #include "filters/condition.hpp"
 #include "filters/field_path.hpp"
 #include "filters/field_template.hpp"
+#include "filters/filter_support.hpp"
 
 namespace slipway::filters {
 
@@ -75,6 +76,9 @@ class ModifyFilter final : public Filter {
   // reads. Appending them to the text then gives the same members as
   // rewriting the document, without serializing it again.
   bool appends_only_ = false;
+  // With appends_only_: reads only the members that `set` adds or its
+  // templates read, instead of the whole event.
+  std::optional<MemberSubsetParser> append_parser_;
   std::shared_ptr<Clock> clock_;
   MatchCounters counters_;
 };

@@ -112,6 +112,19 @@ TEST_F(ModifyTest, AppendsNewMembersToOriginalText) {
   EXPECT_EQ(filter->counters().missing_fields.load(), 1u);
 }
 
+// Appending reads only the members a template names, however deep the value
+// sits and whatever other members surround it.
+TEST_F(ModifyTest, AppendedTemplateReadsNestedMember) {
+  auto filter = make("set: {attacker: \"{{ Source[0].IP4[0] }}\"}\n");
+  const std::string event =
+      R"({"Note":"{\"a\":[1,{\"b\":\"}\"}]}","Source":[{"IP4":["10.0.0.1"]}],"Target":[{"IP4":["10.0.0.2"]}]})";
+
+  filter->process(batch_of({event}), context_);
+
+  EXPECT_EQ(context_.events(),
+            (std::vector<std::string>{event.substr(0, event.size() - 1) + R"(,"attacker":"10.0.0.1"})"}));
+}
+
 // A member that exists already is replaced in place, and a template reads
 // a value an earlier `set` entry wrote.
 TEST_F(ModifyTest, ReplacesExistingMemberInPlace) {
