@@ -26,6 +26,7 @@ struct BufferSettings {
   std::size_t max_events = 10'000;
   std::size_t max_bytes = 0;  // 0: no byte limit
   WhenFull when_full = WhenFull::Block;
+  bool fsync = true;  // disk buffers only
 };
 
 struct OutputSettings {
@@ -58,8 +59,9 @@ class OutputRunner {
   // Delivers a batch, retrying as the policy allows. Events that are
   // rejected or run out of retries go to the output's dead-letter file;
   // when the shutdown deadline passes first, the batch's acknowledgements
-  // are marked undelivered so the input reads the events again.
-  void deliver(const BatchPtr& batch);
+  // are marked undelivered so the input reads the events again. Returns
+  // false in that case, true when every event was delivered or dead-lettered.
+  bool deliver(const BatchPtr& batch);
 
   // Marks a batch undelivered without trying, for batches still queued at
   // the shutdown deadline.

@@ -1,0 +1,115 @@
+// A disk-buffered http output across an outage and a SIGKILL: the events
+// count as accepted once on disk, so the input's checkpoint moves on while
+// the destination refuses connections, and the restarted pipeline delivers
+// them from the buffer once it is back.
+#include <signal.h>
+
+#include <mutex>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/alert_files.hpp"
+#include "tests/support/http_test_server.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace slipway::testing {
+namespace {
+
+constexpr auto kStepTimeout = std::chrono::seconds(60);
+
+class DiskBufferRestartTest : public ::testing::Test {
+ protected:
+  DiskBufferRestartTest() {
+    server_.set_recording(false);
+    server_.set_responder([this](const ReceivedRequest& request) {
+      std::lock_guard lock(mutex_);
+      count_alerts(request.body, received_);
+      return HttpReply{};
+    });
+  }
+
+  std::filesystem::path write_pipeline() {
+    const std::filesystem::path path = dir_ / "pipeline.yaml";
+    write_file(path, fmt::format(R"(
+data_dir: {}
+api: {{address: "127.0.0.1:0"}}
+inputs:
+  alerts: {{type: file, paths: [{}]}}
+outputs:
+  archive: {{type: file, from: [alerts], path: {}}}
+  share:
+    type: http
+    from: [alerts]
+    url: {}
+    batch_max_events: 500
+    buffer: {{type: disk, max_bytes: 67108864}}
+    retry: {{initial_backoff_ms: 20, max_backoff_ms: 200}}
+)",
+                                 data_dir().string(), input().string(), archive().string(), server_.url("/ingest")));
+    return path;
+  }
+
+  std::size_t received_alerts() {
+    std::lock_guard lock(mutex_);
+    return received_.size();
+  }
+
+  std::filesystem::path data_dir() const { return dir_ / "var"; }
+  std::filesystem::path input() const { return dir_ / "alerts.json"; }
+  std::filesystem::path archive() const { return dir_ / "archive.json"; }
+
+  TempDir dir_;
+  HttpTestServer server_;
+  std::mutex mutex_;
+  AlertCounts received_;
+};
+
+// Every alert reaches the http destination although the pipeline was killed
+// while it refused connections, and the input does not read them again.
+TEST_F(DiskBufferRestartTest, DeliversEveryAlertAfterKillDuringOutage) {
+  constexpr std::uint64_t kAlerts = 5000;
+  server_.stop();
+  append_numbered_alerts(input(), 1, kAlerts);
+  const std::filesystem::path pipeline = write_pipeline();
+
+  ChildProcess first({slipway_binary(), "run", pipeline.string()}, dir_ / "stdout1.txt", dir_ / "stderr1.txt");
+  std::optional<int> port;
+  ASSERT_TRUE(wait_until([&] { return (port = api_port_from_log(dir_ / "stderr1.txt")).has_value(); }, kStepTimeout))
+      << read_file(dir_ / "stderr1.txt");
+  ASSERT_TRUE(wait_until(
+      [&] { return scrape_metric(*port, "slipway_component_buffer_events", "share") == double(kAlerts); },
+      kStepTimeout))
+      << read_file(dir_ / "stderr1.txt");
+  // The checkpoint reaching the end of the file proves the events count as
+  // accepted while the destination is still down.
+  const auto input_size = std::filesystem::file_size(input());
+  ASSERT_TRUE(wait_until([&] { return committed_input_offset(data_dir(), "alerts") == input_size; }, kStepTimeout));
+  EXPECT_GT(scrape_metric(*port, "slipway_component_buffer_bytes", "share").value_or(0), 0.0);
+  EXPECT_EQ(received_alerts(), 0u);
+
+  first.send_signal(SIGKILL);
+  ASSERT_EQ(first.wait(kStepTimeout), 128 + SIGKILL);
+  server_.restart();
+
+  ChildProcess second({slipway_binary(), "run", pipeline.string()}, dir_ / "stdout2.txt", dir_ / "stderr2.txt");
+  ASSERT_TRUE(wait_until([&] { return received_alerts() == kAlerts; }, kStepTimeout))
+      << "received " << received_alerts() << "\n"
+      << read_file(dir_ / "stderr2.txt");
+  second.send_signal(SIGTERM);
+  EXPECT_EQ(second.wait(kStepTimeout), 0) << read_file(dir_ / "stderr2.txt");
+
+  {
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(missing_alerts(received_, kAlerts), 0u);
+    EXPECT_EQ(duplicate_alerts(received_), 0u);
+  }
+  const AlertCounts archived = count_alerts_in_file(archive());
+  EXPECT_EQ(missing_alerts(archived, kAlerts), 0u);
+  EXPECT_EQ(duplicate_alerts(archived), 0u);
+  EXPECT_NE(read_file(dir_ / "stderr2.txt").find("Disk buffer holds events from an earlier run"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace slipway::testing
