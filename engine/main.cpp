@@ -26,6 +26,14 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "Check a pipeline file and list every problem in it");
   validate->add_option("config", config_file, "Pipeline file (YAML)")->required();
 
+  CLI::App* dlq = app.add_subcommand("dlq", "Work with an output's dead-letter file");
+  dlq->require_subcommand(1);
+  CLI::App* replay = dlq->add_subcommand(
+      "replay", "Send the events in an output's dead-letter file to that output again; the pipeline must be stopped");
+  std::string output_id;
+  replay->add_option("output_id", output_id, "Id of the output whose dead letters are sent again")->required();
+  replay->add_option("-c,--config", config_file, "Pipeline file (YAML) that defines the output")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -36,6 +44,9 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) {
     return commands::run(config_file, options);
+  }
+  if (replay->parsed()) {
+    return commands::dlq_replay(output_id, config_file, options);
   }
   return commands::validate(config_file, options);
 }
