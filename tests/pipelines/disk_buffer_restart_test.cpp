@@ -111,5 +111,14 @@ TEST_F(DiskBufferRestartTest, DeliversEveryAlertAfterKillDuringOutage) {
   EXPECT_NE(read_file(dir_ / "stderr2.txt").find("Disk buffer holds events from an earlier run"), std::string::npos);
 }
 
+// The example pipeline with a disk buffer passes validation.
+TEST_F(DiskBufferRestartTest, ExamplePipelineIsValid) {
+  const std::filesystem::path example =
+      std::filesystem::path(SLIPWAY_SOURCE_DIR) / "pipelines/alerts-to-http-disk-buffer.yaml";
+  EXPECT_EQ(run_slipway({"validate", example.string()}, dir_ / "stdout.txt", dir_ / "stderr.txt"), 0)
+      << read_file(dir_ / "stderr.txt");
+  EXPECT_NE(read_file(dir_ / "stdout.txt").find("valid (1 inputs, 1 filters, 2 outputs)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace slipway::testing
