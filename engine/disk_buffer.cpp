@@ -293,7 +293,8 @@ void DiskBuffer::open_writer() {
     store_read_pointer();
     return;
   }
-  const std::filesystem::path path = segment_path(segments_.back().id);
+  write_segment_ = segments_.back().id;
+  const std::filesystem::path path = segment_path(write_segment_);
   write_fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (write_fd_ < 0) {
     throw std::runtime_error(system_error("opening", path));
@@ -303,7 +304,7 @@ void DiskBuffer::open_writer() {
 void DiskBuffer::start_segment(std::uint64_t id) {
   if (write_fd_ >= 0) {
     if (unsynced_ && options_.fsync && ::fdatasync(write_fd_) != 0) {
-      throw std::runtime_error(system_error("syncing", segment_path(segments_.back().id)));
+      throw std::runtime_error(system_error("syncing", segment_path(write_segment_)));
     }
     ::close(write_fd_);
     write_fd_ = -1;
@@ -323,6 +324,7 @@ void DiskBuffer::start_segment(std::uint64_t id) {
     sync_directory(directory_);
   }
   write_fd_ = fd;
+  write_segment_ = id;
   std::lock_guard lock(mutex_);
   segments_.push_back(Segment{id, kSegmentHeaderBytes, 0});
   disk_bytes_ += kSegmentHeaderBytes;
@@ -380,16 +382,11 @@ void DiskBuffer::append(const std::vector<Event>& events) {
   }
   // A batch stays in one segment; a new segment starts when it would pass the size limit.
   if (segment_size > kSegmentHeaderBytes && segment_size + record_buffer_.size() > options_.segment_max_bytes) {
-    std::uint64_t next_id = 0;
-    {
-      std::lock_guard lock(mutex_);
-      next_id = segments_.back().id + 1;
-    }
-    start_segment(next_id);
+    start_segment(write_segment_ + 1);
     segment_size = kSegmentHeaderBytes;
   }
 
-  const std::filesystem::path path = segment_path(segments_.back().id);
+  const std::filesystem::path path = segment_path(write_segment_);
   if (!write_all(write_fd_, record_buffer_.data(), record_buffer_.size())) {
     const std::string message = system_error("appending to", path);
     // Cut what was written of the batch, so a later append does not follow a torn record.
@@ -417,7 +414,7 @@ void DiskBuffer::sync() {
     return;
   }
   if (::fdatasync(write_fd_) != 0) {
-    throw std::runtime_error(system_error("syncing", segment_path(segments_.back().id)));
+    throw std::runtime_error(system_error("syncing", segment_path(write_segment_)));
   }
   unsynced_ = false;
 }

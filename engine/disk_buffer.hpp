@@ -118,6 +118,7 @@ class DiskBuffer {
 
   // Writer side.
   int write_fd_ = -1;
+  std::uint64_t write_segment_ = 0;  // id of the segment write_fd_ appends to
   bool unsynced_ = false;
   std::string record_buffer_;
 
