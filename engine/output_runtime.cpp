@@ -208,7 +208,7 @@ bool OutputRunner::deliver(const BatchPtr& batch) {
     log_retry(result.status == DeliveryStatus::Retry ? result : DeliveryResult::retry(retry_reason),
               pending->events.size(), attempt, delay);
     if (deadline_.passed() || !deadline_.sleep_for(delay)) {
-      context_.log().warn("Shutdown deadline reached while retrying; the events are read again after a restart. "
+      context_.log().warn("Shutdown deadline reached while retrying; the events are sent again after a restart. "
                           "events={}",
                           pending->events.size());
       abandon(pending);
@@ -235,9 +235,10 @@ void OutputRunner::log_retry(const DeliveryResult& result, std::size_t events, s
     ++suppressed_retry_logs_;
     return;
   }
-  context_.log().warn("Delivery failed; retrying. events={} attempt={} delay_ms={} similar_messages_suppressed={} "
-                      "error=\"{}\"",
-                      events, attempt, delay.count(), suppressed_retry_logs_, result.reason);
+  const std::uint64_t backlog = buffer_events_ ? buffer_events_() : 0;
+  context_.log().warn("Delivery failed; retrying. events={} attempt={} delay_ms={} buffer_events={} "
+                      "similar_messages_suppressed={} error=\"{}\"",
+                      events, attempt, delay.count(), backlog, suppressed_retry_logs_, result.reason);
   last_retry_log_ = now;
   suppressed_retry_logs_ = 0;
 }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -63,6 +64,10 @@ class OutputRunner {
   // false in that case, true when every event was delivered or dead-lettered.
   bool deliver(const BatchPtr& batch);
 
+  // Sets where retry messages read the number of events waiting in the
+  // output's buffer, so a long outage shows its backlog in the log.
+  void report_buffer_events(std::function<std::uint64_t()> buffer_events) { buffer_events_ = std::move(buffer_events); }
+
   // Marks a batch undelivered without trying, for batches still queued at
   // the shutdown deadline.
   static void abandon(const BatchPtr& batch);
@@ -80,6 +85,7 @@ class OutputRunner {
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point last_retry_log_{};
   std::uint64_t suppressed_retry_logs_ = 0;
+  std::function<std::uint64_t()> buffer_events_;
 };
 
 }  // namespace slipway

@@ -247,6 +247,15 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
     node->disk_spool = std::make_unique<DiskSpool>(std::move(disk), buffer, *node->queue, node->producer_edges,
                                                    *node->runner, *node->context, pipeline->shutdown_deadline_);
   }
+  for (auto& node : pipeline->nodes_) {
+    if (node->kind != ComponentKind::Output) {
+      continue;
+    }
+    Node& output = *node;
+    output.runner->report_buffer_events([&output]() -> std::uint64_t {
+      return output.disk_spool ? output.disk_spool->buffer().pending_events() : output.queue->queued_events();
+    });
+  }
   return pipeline;
 }
 
