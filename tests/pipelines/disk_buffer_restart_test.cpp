@@ -111,6 +111,45 @@ TEST_F(DiskBufferRestartTest, DeliversEveryAlertAfterKillDuringOutage) {
   EXPECT_NE(read_file(dir_ / "stderr2.txt").find("Disk buffer holds events from an earlier run"), std::string::npos);
 }
 
+// A full disk buffer set to drop_newest discards arriving events and
+// counts them, keeps what it holds, and delivers that after the outage.
+TEST_F(DiskBufferRestartTest, DropsNewestWhenFull) {
+  server_.stop();
+  append_numbered_alerts(input(), 1, 1000);
+  const std::filesystem::path pipeline = dir_ / "pipeline.yaml";
+  write_file(pipeline, fmt::format(R"(
+data_dir: {}
+api: {{address: "127.0.0.1:0"}}
+inputs:
+  alerts: {{type: file, paths: [{}], batch_max_events: 10}}
+outputs:
+  share:
+    type: http
+    from: [alerts]
+    url: {}
+    buffer: {{type: disk, max_events: 100, when_full: drop_newest}}
+    retry: {{initial_backoff_ms: 20, max_backoff_ms: 200}}
+)",
+                                   data_dir().string(), input().string(), server_.url("/ingest")));
+
+  ChildProcess child({slipway_binary(), "run", pipeline.string()}, dir_ / "stdout.txt", dir_ / "stderr.txt");
+  std::optional<int> port;
+  ASSERT_TRUE(wait_until([&] { return (port = api_port_from_log(dir_ / "stderr.txt")).has_value(); }, kStepTimeout))
+      << read_file(dir_ / "stderr.txt");
+  ASSERT_TRUE(wait_until(
+      [&] { return scrape_metric(*port, "slipway_component_dropped_events_total", "share") == 900.0; },
+      kStepTimeout))
+      << read_file(dir_ / "stderr.txt");
+  EXPECT_EQ(scrape_metric(*port, "slipway_component_buffer_events", "share"), 100.0);
+
+  server_.restart();
+  ASSERT_TRUE(wait_until([&] { return received_alerts() == 100; }, kStepTimeout)) << read_file(dir_ / "stderr.txt");
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait(kStepTimeout), 0) << read_file(dir_ / "stderr.txt");
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(missing_alerts(received_, 100), 0u);
+}
+
 // The example pipeline with a disk buffer passes validation.
 TEST_F(DiskBufferRestartTest, ExamplePipelineIsValid) {
   const std::filesystem::path example =
