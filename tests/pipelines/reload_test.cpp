@@ -50,7 +50,8 @@ outputs:
 TEST_F(ReloadTest, SighupSwitchesOnlyToValidFile) {
   constexpr std::uint64_t kFirst = 100;
   constexpr std::uint64_t kInFlight = 50'000;
-  constexpr std::uint64_t kLast = kFirst + kInFlight + 100;
+  constexpr std::uint64_t kBeforeReload = kFirst + kInFlight + 100;
+  constexpr std::uint64_t kLast = kBeforeReload + 100;
   append_numbered_alerts(input(), 1, kFirst);
   write_pipeline(first_output());
   ChildProcess child({slipway_binary(), "run", pipeline().string()}, dir_ / "stdout.txt", stderr_path());
@@ -68,11 +69,12 @@ TEST_F(ReloadTest, SighupSwitchesOnlyToValidFile) {
       << read_file(stderr_path());
 
   // A burst is appended and the reload requested while it is being read.
-  append_numbered_alerts(input(), kFirst + 101, kLast);
+  append_numbered_alerts(input(), kFirst + 101, kBeforeReload);
   write_pipeline(second_output());
   child.send_signal(SIGHUP);
   ASSERT_TRUE(wait_until([&] { return log_contains("Reloaded the pipeline file."); }, kStepTimeout))
       << read_file(stderr_path());
+  append_numbered_alerts(input(), kBeforeReload + 1, kLast);
   ASSERT_TRUE(wait_until(
       [&] {
         return count_lines(first_output()) + count_lines(second_output()) >= kLast;
@@ -87,6 +89,8 @@ TEST_F(ReloadTest, SighupSwitchesOnlyToValidFile) {
   EXPECT_EQ(missing_alerts(counts, kLast), 0u);
   EXPECT_EQ(duplicate_alerts(counts), 0u);
   EXPECT_EQ(count_lines(first_output()) + count_lines(second_output()), kLast);
+  // Alerts appended after the reload went to the new pipeline's output.
+  EXPECT_GE(count_lines(second_output()), 100u);
 }
 
 }  // namespace
