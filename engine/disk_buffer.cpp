@@ -28,6 +28,8 @@ constexpr std::size_t kPayloadFixedBytes = 20;
 // A length above this cannot come from an event (inputs cut lines far
 // shorter), so it marks a damaged record rather than a huge one.
 constexpr std::uint32_t kMaxRecordBytes = 256 * 1024 * 1024;
+// Bytes the reader reads from a segment at once.
+constexpr std::size_t kReadChunkBytes = 1024 * 1024;
 
 // The read pointer file contains two slots written in turn. Each slot is
 //   u64 generation | u64 segment id | u64 offset | u32 CRC-32 of the 24 bytes before | u32 zero
@@ -476,17 +478,14 @@ bool DiskBuffer::read_record(std::vector<Event>& events, std::size_t& bytes) {
     }
   }
 
-  char header[kRecordHeaderBytes];
-  std::string payload;
-  bool valid = read_exact(read_fd_, header, kRecordHeaderBytes, cursor_.offset);
+  const char* header = chunk_bytes(cursor_.offset, kRecordHeaderBytes, readable_end);
+  bool valid = header != nullptr;
   const std::uint32_t length = valid ? get_u32(header) : 0;
   valid = valid && length >= kPayloadFixedBytes && cursor_.offset + kRecordHeaderBytes + length <= readable_end;
-  if (valid) {
-    payload.resize(length);
-    valid = read_exact(read_fd_, payload.data(), length, cursor_.offset + kRecordHeaderBytes) &&
-            record_checksum(header, payload.data(), length) == get_u32(header + 4);
-  }
-  const std::uint32_t source_length = valid ? get_u32(payload.data() + 16) : 0;
+  const char* record = valid ? chunk_bytes(cursor_.offset, kRecordHeaderBytes + length, readable_end) : nullptr;
+  const char* payload = record != nullptr ? record + kRecordHeaderBytes : nullptr;
+  valid = payload != nullptr && record_checksum(record, payload, length) == get_u32(record + 4);
+  const std::uint32_t source_length = valid ? get_u32(payload + 16) : 0;
   valid = valid && kPayloadFixedBytes + source_length <= length;
   if (!valid) {
     // Every record was written whole by this process or checked at the
@@ -505,20 +504,44 @@ bool DiskBuffer::read_record(std::vector<Event>& events, std::size_t& bytes) {
   }
 
   Event event;
-  event.origin.line = get_u64(payload.data());
-  event.origin.offset = get_u64(payload.data() + 8);
+  event.origin.line = get_u64(payload);
+  event.origin.offset = get_u64(payload + 8);
   if (source_length > 0) {
-    const std::string_view source(payload.data() + kPayloadFixedBytes, source_length);
+    const std::string_view source(payload + kPayloadFixedBytes, source_length);
     if (!last_source_ || *last_source_ != source) {
       last_source_ = std::make_shared<const std::string>(source);
     }
     event.origin.source = last_source_;
   }
-  event.json.assign(payload, kPayloadFixedBytes + source_length);
+  event.json.assign(payload + kPayloadFixedBytes + source_length, length - kPayloadFixedBytes - source_length);
   bytes += event.json.size();
   events.push_back(std::move(event));
   cursor_.offset += kRecordHeaderBytes + length;
   return true;
+}
+
+// Returns `count` bytes of the reader's segment at `offset`, from the read
+// chunk, refilling it from the file when they are not all in it. Bytes
+// before `readable_end` never change, so a chunk stays valid while the
+// writer appends. Null when the file is shorter than expected.
+const char* DiskBuffer::chunk_bytes(std::uint64_t offset, std::size_t count, std::uint64_t readable_end) {
+  const bool in_chunk = read_chunk_segment_ == cursor_.segment && offset >= read_chunk_start_ &&
+                        offset + count <= read_chunk_start_ + read_chunk_.size();
+  if (!in_chunk) {
+    const std::uint64_t wanted = std::max<std::uint64_t>(count, kReadChunkBytes);
+    const std::uint64_t size = std::min<std::uint64_t>(wanted, readable_end - offset);
+    if (size < count) {
+      return nullptr;
+    }
+    read_chunk_.resize(size);
+    read_chunk_segment_ = 0;
+    if (!read_exact(read_fd_, read_chunk_.data(), size, offset)) {
+      return nullptr;
+    }
+    read_chunk_segment_ = cursor_.segment;
+    read_chunk_start_ = offset;
+  }
+  return read_chunk_.data() + (offset - read_chunk_start_);
 }
 
 void DiskBuffer::commit_read() {

@@ -103,6 +103,7 @@ class DiskBuffer {
   void store_read_pointer();
   void delete_segments_before(std::uint64_t id);
   bool read_record(std::vector<Event>& events, std::size_t& bytes);
+  const char* chunk_bytes(std::uint64_t offset, std::size_t count, std::uint64_t readable_end);
 
   std::filesystem::path directory_;
   DiskBufferOptions options_;
@@ -128,6 +129,9 @@ class DiskBuffer {
   std::uint64_t returned_events_ = 0;  // returned by read() since the last commit
   int read_fd_ = -1;
   std::uint64_t read_fd_segment_ = 0;
+  std::string read_chunk_;  // bytes of the segment being read, from read_chunk_start_
+  std::uint64_t read_chunk_segment_ = 0;  // 0: the chunk holds nothing
+  std::uint64_t read_chunk_start_ = 0;
   std::uint64_t pointer_generation_ = 0;
   int pointer_fd_ = -1;
   std::shared_ptr<const std::string> last_source_;

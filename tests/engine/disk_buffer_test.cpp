@@ -252,6 +252,20 @@ TEST_F(DiskBufferTest, DamagedReadPointerReplaysFromOldestSegment) {
   EXPECT_EQ(json_of(read_all(*reopened)), expected_json(1, 8));
 }
 
+// Records that straddle the reader's 1 MiB read chunks come back whole.
+TEST_F(DiskBufferTest, ReadsRecordsAcrossReadChunks) {
+  auto buffer = open();
+  std::vector<Event> events;
+  for (int number = 1; number <= 3000; ++number) {
+    Event event = make_event(number);
+    event.json.insert(event.json.size() - 1, fmt::format(R"(,"Padding":"{}")", std::string(number % 1500, 'p')));
+    events.push_back(std::move(event));
+  }
+  buffer->append(events);
+
+  EXPECT_EQ(json_of(read_all(*buffer, 700)), json_of(events));
+}
+
 // A reader waiting on an empty buffer wakes up when events are appended.
 TEST_F(DiskBufferTest, ReadWaitsForAppend) {
   auto buffer = open();
