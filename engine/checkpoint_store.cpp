@@ -138,7 +138,7 @@ void CheckpointStore::flush() {
 
 void CheckpointStore::run_writer() {
   // Commits at most every commit_interval_ unless a flush requests one, so
-  // a busy pipeline spends little time in SQLite; a crash repeats at most
+  // a busy pipeline spends little time in SQLite. A crash repeats at most
   // the batches delivered in the last interval.
   std::unique_lock lock(mutex_);
   while (true) {

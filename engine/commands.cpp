@@ -50,8 +50,8 @@ void block_handled_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-// What the signal thread asks of the main thread, which runs one pipeline
-// after another: stop, or replace the running pipeline by a new configuration.
+// Requests from the signal thread to the main thread, which runs one
+// pipeline after another: stop, or replace the running pipeline by a new configuration.
 class RunControl {
  public:
   // Sets the pipeline that stop and reload requests go to; null between pipelines.

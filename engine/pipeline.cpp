@@ -195,7 +195,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
             std::make_shared<DeadLetterQueue>(output_dead_letter_path(config.data_dir, node->id)),
             pipeline->shutdown_deadline_);
         if (output_settings.buffer.type == BufferType::Disk) {
-          // The queue in front of the disk only smooths the handover; the disk holds the backlog.
+          // The queue in front of the disk only smooths the handover, because the backlog waits on disk.
           node->queue = std::make_unique<BatchQueue>(QueueLimits{.max_batches = options.queue_capacity});
           disk_outputs.emplace_back(node.get(), output_settings.buffer);
         } else {

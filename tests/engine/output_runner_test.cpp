@@ -13,7 +13,7 @@ namespace {
 
 using testing::TempDir;
 
-// An output that answers each deliver() call with the next scripted result.
+// An output that returns the next scripted result from each deliver() call.
 class ScriptedOutput final : public Output {
  public:
   explicit ScriptedOutput(std::deque<DeliveryResult> script) : script_(std::move(script)) {}

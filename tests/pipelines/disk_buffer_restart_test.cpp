@@ -1,7 +1,7 @@
-// A disk-buffered http output across an outage and a SIGKILL: the events
-// count as accepted once on disk, so the input's checkpoint moves on while
-// the destination refuses connections, and the restarted pipeline delivers
-// them from the buffer once it is back.
+// A disk-buffered http output across an outage and a SIGKILL. Events count
+// as accepted once on disk, so the input's checkpoint moves on while the
+// destination refuses connections. The restarted pipeline delivers them
+// from the buffer once the destination is back.
 #include <signal.h>
 
 #include <mutex>

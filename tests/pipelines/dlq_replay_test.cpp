@@ -89,7 +89,7 @@ TEST_F(DlqReplayTest, KeepsOnlyEventsThatFailAgain) {
   EXPECT_NE(read_file(dead_letters()).find("\"attempts\":1"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dead_letters().string() + ".replaying"));
 
-  // The destination is fixed but answers 503 once: the retry policy covers it.
+  // The destination is fixed but replies 503 once, which the retry policy covers.
   reject_when([](std::uint64_t) { return false; });
   server_.enqueue(HttpReply{.status = 503});
   EXPECT_EQ(replay("share"), 0) << read_file(stderr_path());
