@@ -104,7 +104,7 @@ int dlq_replay(const std::string& output_id, const std::filesystem::path& config
   try {
     lock_fd = lock_data_dir(config->data_dir);
   } catch (const std::exception& exception) {
-    std::fprintf(stderr, "%s; a replay needs the pipeline stopped\n", exception.what());
+    std::fprintf(stderr, "Cannot replay dead letters: %s. A replay needs the pipeline stopped.\n", exception.what());
     return kExitFailure;
   }
   const std::filesystem::path dead_letter_path = output_dead_letter_path(config->data_dir, output_id);
