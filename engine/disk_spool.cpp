@@ -120,14 +120,13 @@ bool DiskSpool::store(const BatchPtr& batch) {
 }
 
 void DiskSpool::run_delivery() {
-  while (true) {
+  // The deadline is checked before each read because a long backlog of a
+  // healthy output would otherwise hold up the stop; the events stay on disk.
+  while (!deadline_.passed()) {
     std::vector<Event> events = buffer_->read(kDeliveryBatchEvents, kDeliveryBatchBytes, kReadTimeout);
     if (events.empty()) {
       if (spool_finished_.load() && buffer_->pending_events() == 0) {
         return;
-      }
-      if (deadline_.passed()) {
-        break;
       }
       continue;
     }
@@ -138,9 +137,12 @@ void DiskSpool::run_delivery() {
     }
     buffer_->commit_read();
   }
-  context_.log().info("Shutdown deadline reached; the events left in the disk buffer are delivered after the next "
-                      "start. buffer_events={}",
-                      buffer_->pending_events());
+  const std::uint64_t left = buffer_->pending_events();
+  if (left > 0) {
+    context_.log().info("Shutdown deadline reached; the events left in the disk buffer are delivered after the next "
+                        "start. buffer_events={}",
+                        left);
+  }
 }
 
 void DiskSpool::log_storage_error(const std::exception& error) {

@@ -30,10 +30,11 @@ class DiskBufferRestartTest : public ::testing::Test {
     });
   }
 
-  std::filesystem::path write_pipeline() {
+  std::filesystem::path write_pipeline(int shutdown_timeout_secs = 30) {
     const std::filesystem::path path = dir_ / "pipeline.yaml";
     write_file(path, fmt::format(R"(
 data_dir: {}
+shutdown_timeout_secs: {}
 api: {{address: "127.0.0.1:0"}}
 inputs:
   alerts: {{type: file, paths: [{}]}}
@@ -47,7 +48,8 @@ outputs:
     buffer: {{type: disk, max_bytes: 67108864}}
     retry: {{initial_backoff_ms: 20, max_backoff_ms: 200}}
 )",
-                                 data_dir().string(), input().string(), archive().string(), server_.url("/ingest")));
+                                 data_dir().string(), shutdown_timeout_secs, input().string(), archive().string(),
+                                 server_.url("/ingest")));
     return path;
   }
 
@@ -109,6 +111,38 @@ TEST_F(DiskBufferRestartTest, DeliversEveryAlertAfterKillDuringOutage) {
   EXPECT_EQ(missing_alerts(archived, kAlerts), 0u);
   EXPECT_EQ(duplicate_alerts(archived), 0u);
   EXPECT_NE(read_file(dir_ / "stderr2.txt").find("Disk buffer holds events from an earlier run"), std::string::npos);
+}
+
+// A stop during an outage ends at the shutdown timeout and leaves the
+// backlog on disk, and the next run delivers it exactly once.
+TEST_F(DiskBufferRestartTest, SigtermDuringOutageKeepsBacklog) {
+  constexpr std::uint64_t kAlerts = 2000;
+  server_.stop();
+  append_numbered_alerts(input(), 1, kAlerts);
+  const std::filesystem::path pipeline = write_pipeline(1);
+
+  ChildProcess first({slipway_binary(), "run", pipeline.string()}, dir_ / "stdout1.txt", dir_ / "stderr1.txt");
+  std::optional<int> port;
+  ASSERT_TRUE(wait_until([&] { return (port = api_port_from_log(dir_ / "stderr1.txt")).has_value(); }, kStepTimeout))
+      << read_file(dir_ / "stderr1.txt");
+  ASSERT_TRUE(wait_until(
+      [&] { return scrape_metric(*port, "slipway_component_buffer_events", "share") == double(kAlerts); },
+      kStepTimeout));
+  first.send_signal(SIGTERM);
+  ASSERT_EQ(first.wait(kStepTimeout), 0) << read_file(dir_ / "stderr1.txt");
+  EXPECT_NE(read_file(dir_ / "stderr1.txt").find("the events left in the disk buffer are delivered after the next "
+                                                   "start. buffer_events=2000"),
+            std::string::npos)
+      << read_file(dir_ / "stderr1.txt");
+
+  server_.restart();
+  ChildProcess second({slipway_binary(), "run", pipeline.string()}, dir_ / "stdout2.txt", dir_ / "stderr2.txt");
+  ASSERT_TRUE(wait_until([&] { return received_alerts() == kAlerts; }, kStepTimeout)) << read_file(dir_ / "stderr2.txt");
+  second.send_signal(SIGTERM);
+  EXPECT_EQ(second.wait(kStepTimeout), 0) << read_file(dir_ / "stderr2.txt");
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(missing_alerts(received_, kAlerts), 0u);
+  EXPECT_EQ(duplicate_alerts(received_), 0u);
 }
 
 // A full disk buffer set to drop_newest discards arriving events and
