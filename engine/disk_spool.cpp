@@ -120,8 +120,8 @@ bool DiskSpool::store(const BatchPtr& batch) {
 }
 
 void DiskSpool::run_delivery() {
-  // The deadline is checked before each read because a long backlog of a
-  // healthy output would otherwise hold up the stop; the events stay on disk.
+  // The deadline is checked before each read, because a long backlog of a
+  // healthy output would otherwise hold up the stop. The events stay on disk.
   while (!deadline_.passed()) {
     std::vector<Event> events = buffer_->read(kDeliveryBatchEvents, kDeliveryBatchBytes, kReadTimeout);
     if (events.empty()) {
