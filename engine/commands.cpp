@@ -162,13 +162,19 @@ class SignalWatcher {
   std::thread thread_;
 };
 
+// Problems components found in their settings while the pipeline was built.
+struct ComponentSettingsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Builds and starts a pipeline, and its API server when configured.
-// Throws std::runtime_error when either cannot start.
+// Throws ComponentSettingsError for problems in the settings, and
+// std::runtime_error when something cannot be opened or started.
 std::unique_ptr<Pipeline> start_pipeline(const config::PipelineConfig& config, std::unique_ptr<ApiServer>& api) {
   config::Errors errors;
   std::unique_ptr<Pipeline> pipeline = Pipeline::build(config, errors);
   if (!pipeline) {
-    throw std::runtime_error(errors.format());
+    throw ComponentSettingsError(errors.format());
   }
   if (config.api_address) {
     Pipeline& running = *pipeline;
@@ -264,6 +270,10 @@ int run(const std::filesystem::path& config_file, const GlobalOptions& options) 
       api.reset();
       pipeline.reset();
       if (!running || restoring) {
+        if (dynamic_cast<const ComponentSettingsError*>(&exception) != nullptr) {
+          std::fputs(exception.what(), stderr);
+          return kExitConfig;
+        }
         spdlog::critical("Cannot run the pipeline. error=\"{}\"", exception.what());
         return kExitFailure;
       }
