@@ -37,6 +37,7 @@ constexpr Variant kVariants[] = {
     {"file -> http json_lines", "    batch_max_events: 1000\n", true},
     {"file -> http json_lines gzip", "    batch_max_events: 1000\n    compression: gzip\n", true},
     {"file -> http json_array", "    batch_max_events: 1000\n    encoding: {{codec: json_array}}\n", false},
+    {"file -> http json_lines, disk buffer", "    batch_max_events: 1000\n    buffer: {{type: disk}}\n", true},
 };
 
 std::uint64_t count_lines(const std::filesystem::path& path) {

@@ -47,6 +47,13 @@ const Schema kPipelineSchema{{
                  "at the next start",
           .default_text = "30",
           .min = 0},
+    Field{.name = "checkpoint_interval_ms",
+          .type = FieldType::Integer,
+          .doc = "Shortest time between two commits of input checkpoints, in milliseconds. After a crash the "
+                 "events delivered in this time are sent again; 0 commits after every delivered batch, which "
+                 "costs throughput",
+          .default_text = "50",
+          .min = 0},
     Field{.name = "api",
           .type = FieldType::Object,
           .doc = "Serve metrics and health over HTTP; off when absent",
@@ -247,15 +254,6 @@ class ComponentLoader {
       output_schema.fields.insert(output_schema.fields.end(), OutputSettings::kSchema.fields.begin(),
                                   OutputSettings::kSchema.fields.end());
       check_against_schema(value, output_schema, component.context, file_, "", errors_, kComponentReservedKeys);
-      const YAML::Node buffer = value["buffer"];
-      const YAML::Node buffer_type = buffer.IsDefined() && buffer.IsMap() ? buffer["type"] : YAML::Node();
-      // TODO: disk buffers are not written yet; until then memory is the only buffer type.
-      if (buffer_type.IsDefined() && buffer_type.IsScalar() && buffer_type.Scalar() == "disk") {
-        errors_.add(location_of(buffer_type, file_),
-                    fmt::format("{}: key \"buffer.type\": \"disk\" is not available in this version; use "
-                                "\"memory\"",
-                                component.context));
-      }
     } else {
       check_against_schema(value, *component.type->schema, component.context, file_, "", errors_,
                            kComponentReservedKeys);
@@ -356,6 +354,7 @@ std::optional<PipelineConfig> load_pipeline_text(const std::string& text, const 
                                   ? std::filesystem::path(settings.object("dead_letter").string("path"))
                                   : pipeline.data_dir / "dead_letter.json";
   pipeline.shutdown_timeout = std::chrono::seconds(settings.integer("shutdown_timeout_secs"));
+  pipeline.checkpoint_interval = std::chrono::milliseconds(settings.integer("checkpoint_interval_ms"));
   if (settings.has("api")) {
     const Section api = settings.object("api");
     const std::string address = api.string("address");

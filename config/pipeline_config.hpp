@@ -45,6 +45,7 @@ struct PipelineConfig {
   std::filesystem::path dead_letter_path;
   std::optional<std::string> log_level;
   std::chrono::seconds shutdown_timeout{30};
+  std::chrono::milliseconds checkpoint_interval{50};
   std::optional<std::string> api_address;  // host:port of /metrics and /health
   std::vector<ComponentConfig> components;  // inputs, then filters, then outputs
 

@@ -80,6 +80,11 @@ class BatchQueue {
     std::lock_guard lock(budget_mutex_);
     return used_events_;
   }
+  // Bytes of the events waiting; exact only for queues with a budget.
+  std::size_t queued_bytes() const {
+    std::lock_guard lock(budget_mutex_);
+    return used_bytes_;
+  }
 
  private:
   static std::size_t byte_size(const Batch& batch) {

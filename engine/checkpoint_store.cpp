@@ -60,7 +60,8 @@ class Statement {
 
 }  // namespace
 
-CheckpointStore::CheckpointStore(const std::filesystem::path& data_dir) {
+CheckpointStore::CheckpointStore(const std::filesystem::path& data_dir, std::chrono::milliseconds commit_interval)
+    : commit_interval_(commit_interval) {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   const std::filesystem::path path = data_dir / "checkpoints.db";
@@ -136,10 +137,9 @@ void CheckpointStore::flush() {
 }
 
 void CheckpointStore::run_writer() {
-  // Commits at most this often unless a flush requests one, so a busy
-  // pipeline spends little time in SQLite; a crash repeats at most the
-  // batches delivered in the last interval.
-  constexpr auto kMinCommitInterval = std::chrono::milliseconds(50);
+  // Commits at most every commit_interval_ unless a flush requests one, so
+  // a busy pipeline spends little time in SQLite. A crash repeats at most
+  // the batches delivered in the last interval.
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] { return stopping_ || requested_generation_ != written_generation_; });
@@ -156,7 +156,9 @@ void CheckpointStore::run_writer() {
 
     written_generation_ = generation;
     written_.notify_all();
-    changed_.wait_for(lock, kMinCommitInterval, [&] { return stopping_ || flush_requested_; });
+    if (commit_interval_.count() > 0) {
+      changed_.wait_for(lock, commit_interval_, [&] { return stopping_ || flush_requested_; });
+    }
     flush_requested_ = false;
   }
 }

@@ -5,6 +5,7 @@
 // last one.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -25,8 +26,10 @@ namespace slipway {
 class CheckpointStore {
  public:
   // Opens or creates `data_dir/checkpoints.db`; throws std::runtime_error
-  // with the path and SQLite's message when that fails.
-  explicit CheckpointStore(const std::filesystem::path& data_dir);
+  // with the path and SQLite's message when that fails. Commits are at
+  // least `commit_interval` apart unless flushed.
+  explicit CheckpointStore(const std::filesystem::path& data_dir,
+                           std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50));
   ~CheckpointStore();
   CheckpointStore(const CheckpointStore&) = delete;
   CheckpointStore& operator=(const CheckpointStore&) = delete;
@@ -47,6 +50,7 @@ class CheckpointStore {
   void write_pending(std::map<Key, std::optional<std::string>> pending);
 
   sqlite3* database_ = nullptr;
+  std::chrono::milliseconds commit_interval_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::condition_variable written_;

@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/commands.hpp"
-#include "engine/registry.hpp"
 
 namespace slipway::commands {
 
@@ -27,39 +26,9 @@ sigset_t stop_signals() {
 
 std::optional<config::PipelineConfig> load_and_check(const std::filesystem::path& config_file) {
   config::Errors errors;
-  std::optional<config::PipelineConfig> pipeline =
-      config::load_pipeline(config_file, config::process_environment(), errors);
-  if (pipeline) {
-    for (const config::ComponentConfig& component : pipeline->components) {
-      const config::Section settings = component.settings(pipeline->file);
-      switch (component.kind) {
-        case ComponentKind::Input:
-          component.type->make_input(settings, errors);
-          break;
-        case ComponentKind::Filter:
-          component.type->make_filter(settings, errors);
-          break;
-        case ComponentKind::Output:
-          component.type->make_output(settings, errors);
-          break;
-      }
-    }
-  }
+  std::optional<config::PipelineConfig> pipeline = load_checked_pipeline(config_file, errors);
   std::fputs(errors.format().c_str(), stderr);
-  if (errors.has_errors()) {
-    return std::nullopt;
-  }
   return pipeline;
-}
-
-void configure_logging(const GlobalOptions& options, const config::PipelineConfig* pipeline) {
-  std::string level_name = "info";
-  if (!options.log_level.empty()) {
-    level_name = options.log_level;
-  } else if (pipeline != nullptr && pipeline->log_level) {
-    level_name = *pipeline->log_level;
-  }
-  logging::configure(options.log_format, logging::parse_level(level_name).value_or(spdlog::level::info));
 }
 
 void block_stop_signals() {
@@ -67,16 +36,16 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-SignalWatcher::SignalWatcher(std::function<void()> on_stop) : on_stop_(std::move(on_stop)), signals_(stop_signals()) {
+StopSignalWatcher::StopSignalWatcher(std::function<void()> on_stop) : on_stop_(std::move(on_stop)), signals_(stop_signals()) {
   thread_ = std::thread([this] { watch(); });
 }
 
-SignalWatcher::~SignalWatcher() {
+StopSignalWatcher::~StopSignalWatcher() {
   done_.store(true);
   thread_.join();
 }
 
-void SignalWatcher::watch() {
+void StopSignalWatcher::watch() {
   constexpr timespec kPollInterval{0, 200'000'000};
   int received = 0;
   while (!done_.load()) {
@@ -94,14 +63,6 @@ void SignalWatcher::watch() {
       spdlog::warn("Second signal: exiting without draining. signal={}", strsignal(signal_number));
       std::_Exit(kExitFailure);
     }
-  }
-}
-
-void log_summary(const Pipeline& pipeline) {
-  for (const ComponentSummary& row : pipeline.summary()) {
-    spdlog::info("Summary: {} \"{}\" ({}): received={} sent={} dropped={} dead_lettered={} repaired={} errors={}",
-                 component_kind_name(row.kind), row.id, row.type, row.received_events, row.sent_events,
-                 row.dropped_events, row.dead_lettered_events, row.repaired_events, row.errors);
   }
 }
 

@@ -1,5 +1,6 @@
-// Steps the commands share: loading and checking a pipeline file, logging
-// set-up, and turning SIGINT/SIGTERM into a drain.
+// Steps the commands other than `run` share: loading and checking a
+// pipeline file with the problems printed, and turning SIGINT/SIGTERM into
+// a drain. `run` has its own watcher, which also reloads on SIGHUP.
 #pragma once
 
 #include <atomic>
@@ -16,12 +17,8 @@
 
 namespace slipway::commands {
 
-// Loads the file and lets every component check its settings, without
-// opening anything; prints the problems found.
+// Runs load_checked_pipeline() and prints the problems it found.
 std::optional<config::PipelineConfig> load_and_check(const std::filesystem::path& config_file);
-
-// Sets the log level from the command line, else from the pipeline file, else info.
-void configure_logging(const GlobalOptions& options, const config::PipelineConfig* pipeline);
 
 // Blocks SIGINT and SIGTERM in the calling thread. Threads inherit the
 // mask, so calling this before any thread starts keeps the signals for
@@ -30,12 +27,12 @@ void block_stop_signals();
 
 // Waits for SIGINT or SIGTERM on its own thread. The first signal calls
 // `on_stop`; a second one exits at once without draining.
-class SignalWatcher {
+class StopSignalWatcher {
  public:
-  explicit SignalWatcher(std::function<void()> on_stop);
-  ~SignalWatcher();
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  explicit StopSignalWatcher(std::function<void()> on_stop);
+  ~StopSignalWatcher();
+  StopSignalWatcher(const StopSignalWatcher&) = delete;
+  StopSignalWatcher& operator=(const StopSignalWatcher&) = delete;
 
  private:
   void watch();
@@ -45,8 +42,5 @@ class SignalWatcher {
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
-
-// Logs each component's counters.
-void log_summary(const Pipeline& pipeline);
 
 }  // namespace slipway::commands

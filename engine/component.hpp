@@ -37,6 +37,9 @@ struct ComponentMetrics {
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> repaired_events{0};  // text repaired on the way in
   std::atomic<std::uint64_t> retries{0};          // delivery attempts repeated by outputs
+  // Events sent whole without a response (a timeout or a lost connection
+  // after sending): the destination may have them, and a retry may repeat them.
+  std::atomic<std::uint64_t> ambiguous_events{0};
   std::atomic<std::int64_t> lag_bytes{-1};        // bytes not read yet, for inputs that know; -1 otherwise
 };
 

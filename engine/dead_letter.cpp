@@ -38,6 +38,10 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+std::filesystem::path output_dead_letter_path(const std::filesystem::path& data_dir, std::string_view output_id) {
+  return data_dir / "dead_letter" / (std::string(output_id) + ".json");
+}
+
 DeadLetterQueue::~DeadLetterQueue() {
   if (fd_ >= 0) {
     ::close(fd_);

@@ -26,6 +26,9 @@ struct DeadLetter {
   std::uint32_t attempts = 0;  // delivery attempts made, for outputs
 };
 
+// The dead-letter file of one output: data_dir/dead_letter/<output id>.json.
+std::filesystem::path output_dead_letter_path(const std::filesystem::path& data_dir, std::string_view output_id);
+
 class DeadLetterQueue {
  public:
   // Raw text beyond this many bytes is cut and the entry marked truncated,

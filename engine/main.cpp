@@ -66,6 +66,14 @@ int main(int argc, char** argv) {
   test->add_option("testfiles", test_files, "Test files (YAML) listing cases: component, input, expected")
       ->required();
 
+  CLI::App* dlq = app.add_subcommand("dlq", "Work with an output's dead-letter file");
+  dlq->require_subcommand(1);
+  CLI::App* dlq_replay = dlq->add_subcommand(
+      "replay", "Send the events in an output's dead-letter file to that output again; the pipeline must be stopped");
+  std::string output_id;
+  dlq_replay->add_option("output_id", output_id, "Id of the output whose dead letters are sent again")->required();
+  dlq_replay->add_option("-c,--config", config_file, "Pipeline file (YAML) that defines the output")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -88,6 +96,9 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) {
     return commands::run(config_file, options);
+  }
+  if (dlq_replay->parsed()) {
+    return commands::dlq_replay(output_id, config_file, options);
   }
   return commands::validate(config_file, options);
 }

@@ -13,18 +13,20 @@ namespace {
 const config::Schema kBufferSchema{{
     config::Field{.name = "type",
                   .type = config::FieldType::Enum,
-                  .doc = "memory: events wait in memory; disk (not available yet): events wait in data_dir and "
-                         "survive a crash",
+                  .doc = "memory: events wait in memory; disk: events wait in data_dir/buffers/<output id>/, "
+                         "survive a crash and count as accepted once stored",
                   .default_text = "memory",
                   .choices = {"memory", "disk"}},
     config::Field{.name = "max_events",
                   .type = config::FieldType::Integer,
-                  .doc = "Events the buffer holds before when_full applies",
+                  .doc = "Events the buffer holds before when_full applies; a disk buffer has no event limit "
+                         "unless this is set",
                   .default_text = "10000",
                   .min = 1},
     config::Field{.name = "max_bytes",
                   .type = config::FieldType::Integer,
-                  .doc = "Bytes of events the buffer holds before when_full applies; 0 for no byte limit",
+                  .doc = "Bytes of events the buffer holds before when_full applies; 0 for no byte limit. A disk "
+                         "buffer counts the bytes of its files and defaults to 1073741824 (1 GiB)",
                   .default_text = "0",
                   .min = 0},
     config::Field{.name = "when_full",
@@ -33,7 +35,14 @@ const config::Schema kBufferSchema{{
                          "and count them",
                   .default_text = "block",
                   .choices = {"block", "drop_newest"}},
+    config::Field{.name = "fsync",
+                  .type = config::FieldType::Boolean,
+                  .doc = "Disk buffers only: flush events to the storage device before they count as accepted, so "
+                         "they also survive a power loss; false survives a crash of the process only",
+                  .default_text = "true"},
 }};
+
+constexpr std::size_t kDefaultDiskBufferBytes = std::size_t{1} << 30;
 
 // Identical retry messages within this interval are folded into one line
 // with a count, so an outage does not flood the log.
@@ -66,8 +75,11 @@ OutputSettings OutputSettings::parse(const config::Section& settings) {
   OutputSettings parsed;
   const config::Section buffer = settings.object("buffer");
   parsed.buffer.type = buffer.string("type") == "disk" ? BufferType::Disk : BufferType::Memory;
-  parsed.buffer.max_events = static_cast<std::size_t>(buffer.integer("max_events"));
-  parsed.buffer.max_bytes = static_cast<std::size_t>(buffer.integer("max_bytes"));
+  const bool disk = parsed.buffer.type == BufferType::Disk;
+  parsed.buffer.max_events = disk && !buffer.has("max_events") ? 0 : static_cast<std::size_t>(buffer.integer("max_events"));
+  parsed.buffer.max_bytes =
+      disk && !buffer.has("max_bytes") ? kDefaultDiskBufferBytes : static_cast<std::size_t>(buffer.integer("max_bytes"));
+  parsed.buffer.fsync = buffer.boolean("fsync");
   parsed.buffer.when_full = buffer.string("when_full") == "drop_newest" ? WhenFull::DropNewest : WhenFull::Block;
   parsed.retry = RetryPolicy::parse(settings.object("retry"));
   return parsed;
@@ -115,14 +127,19 @@ void OutputRunner::abandon(const BatchPtr& batch) {
   }
 }
 
-void OutputRunner::deliver(const BatchPtr& batch) {
+bool OutputRunner::deliver(const BatchPtr& batch) {
   ComponentMetrics& metrics = context_.metrics();
-  const auto first_attempt = std::chrono::steady_clock::now();
   BatchPtr pending = batch;
   std::uint32_t attempt = 0;
+  // Failures since the last attempt that delivered something: they drive
+  // the backoff and the retry limits, so a batch that keeps making progress
+  // is neither slowed down nor dead-lettered for the failures before it.
+  std::uint32_t failed_in_row = 0;
+  auto failing_since = std::chrono::steady_clock::now();
 
   while (true) {
     ++attempt;
+    ++failed_in_row;
     DeliveryResult result;
     try {
       result = output_.deliver(pending, context_);
@@ -160,40 +177,44 @@ void OutputRunner::deliver(const BatchPtr& batch) {
         // A destination that rejects whole batches (bad credentials, a
         // missing channel) needs a person, so it shows on /health.
         context_.health().set_degraded(result.reason);
-        return;
+        return true;
       }
       if (attempt > 1) {
         context_.log().info("Delivery succeeded after retrying. attempts={}", attempt);
       }
       context_.health().set_healthy();
-      return;
+      return true;
     }
     context_.health().set_degraded(retry_reason);
+    if (retry_indices.size() < pending->events.size()) {
+      failed_in_row = 1;
+      failing_since = std::chrono::steady_clock::now();
+    }
 
-    const bool retries_exhausted = retry_.max_retries > 0 && attempt > retry_.max_retries;
+    const bool retries_exhausted = retry_.max_retries > 0 && failed_in_row > retry_.max_retries;
     const bool time_exhausted =
-        retry_.max_elapsed.count() > 0 && std::chrono::steady_clock::now() - first_attempt >= retry_.max_elapsed;
+        retry_.max_elapsed.count() > 0 && std::chrono::steady_clock::now() - failing_since >= retry_.max_elapsed;
     if (retries_exhausted || time_exhausted) {
       const std::string reason = fmt::format("retries exhausted after {} attempts: {}", attempt, retry_reason);
       for (std::size_t index : retry_indices) {
         dead_letter(pending->events[index], reason, attempt);
       }
-      return;
+      return true;
     }
 
     if (retry_indices.size() != pending->events.size()) {
       pending = std::make_shared<const Batch>(subset(*pending, retry_indices));
     }
     metrics.retries.fetch_add(1, std::memory_order_relaxed);
-    const std::chrono::milliseconds delay = retry_.backoff(attempt, result.retry_after, random_);
+    const std::chrono::milliseconds delay = retry_.backoff(failed_in_row, result.retry_after, random_);
     log_retry(result.status == DeliveryStatus::Retry ? result : DeliveryResult::retry(retry_reason),
               pending->events.size(), attempt, delay);
     if (deadline_.passed() || !deadline_.sleep_for(delay)) {
-      context_.log().warn("Shutdown deadline reached while retrying; the events are read again after a restart. "
+      context_.log().warn("Shutdown deadline reached while retrying; the events are sent again after a restart. "
                           "events={}",
                           pending->events.size());
       abandon(pending);
-      return;
+      return false;
     }
   }
 }
@@ -216,9 +237,10 @@ void OutputRunner::log_retry(const DeliveryResult& result, std::size_t events, s
     ++suppressed_retry_logs_;
     return;
   }
-  context_.log().warn("Delivery failed; retrying. events={} attempt={} delay_ms={} similar_messages_suppressed={} "
-                      "error=\"{}\"",
-                      events, attempt, delay.count(), suppressed_retry_logs_, result.reason);
+  const std::uint64_t backlog = buffer_events_ ? buffer_events_() : 0;
+  context_.log().warn("Delivery failed; retrying. events={} attempt={} delay_ms={} buffer_events={} "
+                      "similar_messages_suppressed={} error=\"{}\"",
+                      events, attempt, delay.count(), backlog, suppressed_retry_logs_, result.reason);
   last_retry_log_ = now;
   suppressed_retry_logs_ = 0;
 }

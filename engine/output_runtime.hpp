@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -26,6 +27,7 @@ struct BufferSettings {
   std::size_t max_events = 10'000;
   std::size_t max_bytes = 0;  // 0: no byte limit
   WhenFull when_full = WhenFull::Block;
+  bool fsync = true;  // disk buffers only
 };
 
 struct OutputSettings {
@@ -60,8 +62,13 @@ class OutputRunner {
   // Delivers a batch, retrying as the policy allows. Events that are
   // rejected or run out of retries go to the output's dead-letter file;
   // when the shutdown deadline passes first, the batch's acknowledgements
-  // are marked undelivered so the input reads the events again.
-  void deliver(const BatchPtr& batch);
+  // are marked undelivered so the input reads the events again. Returns
+  // false in that case, true when every event was delivered or dead-lettered.
+  bool deliver(const BatchPtr& batch);
+
+  // Sets where retry messages read the number of events waiting in the
+  // output's buffer, so a long outage shows its backlog in the log.
+  void report_buffer_events(std::function<std::uint64_t()> buffer_events) { buffer_events_ = std::move(buffer_events); }
 
   // Marks a batch undelivered without trying, for batches still queued at
   // the shutdown deadline.
@@ -80,6 +87,7 @@ class OutputRunner {
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point last_retry_log_{};
   std::uint64_t suppressed_retry_logs_ = 0;
+  std::function<std::uint64_t()> buffer_events_;
 };
 
 }  // namespace slipway

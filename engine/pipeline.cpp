@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -14,7 +15,9 @@
 
 #include "engine/batch_queue.hpp"
 #include "engine/checkpoint_store.hpp"
+#include "engine/data_dir_lock.hpp"
 #include "engine/dead_letter.hpp"
+#include "engine/disk_spool.hpp"
 #include "engine/logging.hpp"
 #include "engine/registry.hpp"
 
@@ -57,29 +60,9 @@ QueueLimits output_queue_limits(const BufferSettings& buffer, ComponentContext& 
   return limits;
 }
 
-int lock_data_dir(const std::filesystem::path& data_dir) {
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  if (error) {
-    throw std::runtime_error(
-        fmt::format("cannot create data_dir {}: {}; create it or choose another path", data_dir.string(),
-                    error.message()));
-  }
-  const std::filesystem::path lock_path = data_dir / "lock";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    throw std::runtime_error(fmt::format("cannot open {}: {}", lock_path.string(), std::strerror(errno)));
-  }
-  // Two processes sharing one data_dir would overwrite each other's
-  // checkpoints; the lock is released by the kernel when the process ends.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    throw std::runtime_error(fmt::format(
-        "data_dir {} is in use by another slipway process; stop it or give this pipeline its own data_dir",
-        data_dir.string()));
-  }
-  return fd;
-}
+constexpr std::uint64_t kSegmentsPerDiskBuffer = 8;
+constexpr std::uint64_t kMinSegmentBytes = 64 * 1024;
+constexpr std::uint64_t kMaxSegmentBytes = 32 * 1024 * 1024;
 
 }  // namespace
 
@@ -95,7 +78,9 @@ struct Pipeline::Node {
   std::size_t producer_edges = 0;     // end-of-stream marks to wait for
   std::vector<Edge> edges;            // downstream
   std::unique_ptr<OutputRunner> runner;
+  std::unique_ptr<DiskSpool> disk_spool;  // outputs with `buffer.type: disk`
   std::thread thread;
+  std::thread spool_thread;
 };
 
 class Pipeline::InputRuntime final : public InputContext {
@@ -179,9 +164,10 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
                                           PipelineOptions options) {
   std::unique_ptr<Pipeline> pipeline(new Pipeline());
   pipeline->data_dir_lock_fd_ = lock_data_dir(config.data_dir);
-  pipeline->checkpoints_ = std::make_unique<CheckpointStore>(config.data_dir);
+  pipeline->checkpoints_ = std::make_unique<CheckpointStore>(config.data_dir, config.checkpoint_interval);
   pipeline->dead_letters_ = std::make_shared<DeadLetterQueue>(config.dead_letter_path);
   pipeline->shutdown_timeout_ = config.shutdown_timeout;
+  std::vector<std::pair<Node*, BufferSettings>> disk_outputs;
 
   for (const config::ComponentConfig& component : config.components) {
     auto node = std::make_unique<Node>();
@@ -209,11 +195,17 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
                                                            config.data_dir, pipeline->dead_letters_);
         const OutputSettings output_settings = OutputSettings::parse(
             config::Section(component.node, &OutputSettings::kSchema, component.context, config.file));
-        node->queue = std::make_unique<BatchQueue>(output_queue_limits(output_settings.buffer, *node->context));
         node->runner = std::make_unique<OutputRunner>(
             *node->output, *node->context, output_settings.retry,
-            std::make_shared<DeadLetterQueue>(config.data_dir / "dead_letter" / (node->id + ".json")),
+            std::make_shared<DeadLetterQueue>(output_dead_letter_path(config.data_dir, node->id)),
             pipeline->shutdown_deadline_);
+        if (output_settings.buffer.type == BufferType::Disk) {
+          // The queue in front of the disk only smooths the handover, because the backlog waits on disk.
+          node->queue = std::make_unique<BatchQueue>(QueueLimits{.max_batches = options.queue_capacity});
+          disk_outputs.emplace_back(node.get(), output_settings.buffer);
+        } else {
+          node->queue = std::make_unique<BatchQueue>(output_queue_limits(output_settings.buffer, *node->context));
+        }
         break;
       }
     }
@@ -239,15 +231,43 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
       }
     }
   }
+
+  for (auto& [node, buffer] : disk_outputs) {
+    DiskBufferOptions disk_options;
+    disk_options.max_events = buffer.max_events;
+    disk_options.max_bytes = buffer.max_bytes;
+    disk_options.fsync = buffer.fsync;
+    if (buffer.max_bytes > 0) {
+      // Segments are deleted whole, so several per buffer keep the byte limit close.
+      disk_options.segment_max_bytes =
+          std::clamp<std::uint64_t>(buffer.max_bytes / kSegmentsPerDiskBuffer, kMinSegmentBytes, kMaxSegmentBytes);
+    }
+    auto disk = std::make_unique<DiskBuffer>(config.data_dir / "buffers" / node->id, disk_options,
+                                             node->context->log());
+    const DiskBufferRecovery& recovery = disk->recovery();
+    if (recovery.events > 0) {
+      node->context->log().info("Disk buffer holds events from an earlier run; delivering them first. events={}",
+                                recovery.events);
+    }
+    node->disk_spool = std::make_unique<DiskSpool>(std::move(disk), buffer, *node->queue, node->producer_edges,
+                                                   *node->runner, *node->context, pipeline->shutdown_deadline_);
+  }
+  for (auto& node : pipeline->nodes_) {
+    if (node->kind != ComponentKind::Output) {
+      continue;
+    }
+    Node& output = *node;
+    output.runner->report_buffer_events([&output]() -> std::uint64_t {
+      return output.disk_spool ? output.disk_spool->buffer().pending_events() : output.queue->queued_events();
+    });
+  }
   return pipeline;
 }
 
 Pipeline::~Pipeline() {
   request_stop();
   for (auto& node : nodes_) {
-    if (node->thread.joinable()) {
-      node->thread.join();
-    }
+    join_node(*node);
   }
   if (data_dir_lock_fd_ >= 0) {
     ::close(data_dir_lock_fd_);
@@ -271,6 +291,9 @@ void Pipeline::start() {
       Node& current = *node;
       switch (kind) {
         case ComponentKind::Output:
+          if (current.disk_spool) {
+            current.spool_thread = std::thread([&current] { current.disk_spool->run_spool(); });
+          }
           current.thread = std::thread([this, &current] { run_output(current); });
           break;
         case ComponentKind::Filter:
@@ -315,9 +338,7 @@ void Pipeline::wait() {
   // Nodes are ordered inputs, filters, outputs, and end-of-stream marks
   // travel the same way, so each join waits only for work that is draining.
   for (auto& node : nodes_) {
-    if (node->thread.joinable()) {
-      node->thread.join();
-    }
+    join_node(*node);
   }
   checkpoints_->flush();
 }
@@ -378,12 +399,24 @@ void Pipeline::run_filter(Node& node) {
   }
 }
 
+void Pipeline::join_node(Node& node) {
+  for (std::thread* thread : {&node.spool_thread, &node.thread}) {
+    if (thread->joinable()) {
+      thread->join();
+    }
+  }
+}
+
 void Pipeline::run_output(Node& node) {
   ComponentContext& context = *node.context;
   std::size_t ended_producers = 0;
   // NOTE: a batch abandoned at the shutdown deadline keeps the input's
   // checkpoint before it, so a file or SQLite input reads it again. An input
-  // that cannot replay would lose it, and disk buffers do not exist yet.
+  // that cannot replay loses it unless the output has a disk buffer.
+  if (node.disk_spool) {
+    node.disk_spool->run_delivery();
+    ended_producers = node.producer_edges;
+  }
   while (ended_producers < node.producer_edges) {
     QueueItem item = node.queue->pop();
     if (!item.batch) {
@@ -453,6 +486,9 @@ std::string Pipeline::prometheus_metrics() const {
       {{"slipway_component_errors_total", "counter", "Errors a component met."}, &ComponentMetrics::errors},
       {{"slipway_component_retries_total", "counter", "Delivery attempts an output repeated."},
        &ComponentMetrics::retries},
+      {{"slipway_component_ambiguous_events_total", "counter",
+        "Events sent whole without a response arriving (timeout or lost connection); a retry may repeat them."},
+       &ComponentMetrics::ambiguous_events},
   };
 
   const auto labels = [](const Node& node) {
@@ -472,8 +508,18 @@ std::string Pipeline::prometheus_metrics() const {
   append_family_header(out, {"slipway_component_buffer_events", "gauge", "Events waiting in an output's buffer."});
   for (const auto& node : nodes_) {
     if (node->kind == ComponentKind::Output) {
-      fmt::format_to(std::back_inserter(out), "slipway_component_buffer_events{{{}}} {}\n", labels(*node),
-                     node->queue->queued_events());
+      const std::uint64_t events =
+          node->disk_spool ? node->disk_spool->buffer().pending_events() : node->queue->queued_events();
+      fmt::format_to(std::back_inserter(out), "slipway_component_buffer_events{{{}}} {}\n", labels(*node), events);
+    }
+  }
+  append_family_header(out, {"slipway_component_buffer_bytes", "gauge",
+                             "Bytes an output's buffer uses: events in memory, or its files on disk."});
+  for (const auto& node : nodes_) {
+    if (node->kind == ComponentKind::Output) {
+      const std::uint64_t bytes =
+          node->disk_spool ? node->disk_spool->buffer().disk_bytes() : node->queue->queued_bytes();
+      fmt::format_to(std::back_inserter(out), "slipway_component_buffer_bytes{{{}}} {}\n", labels(*node), bytes);
     }
   }
   append_family_header(out, {"slipway_file_lag_bytes", "gauge", "Bytes of watched files not read yet."});

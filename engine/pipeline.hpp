@@ -79,6 +79,7 @@ class Pipeline {
   void run_input(Node& node);
   void run_filter(Node& node);
   void run_output(Node& node);
+  static void join_node(Node& node);
   void input_finished();
   void stop_inputs();
 

@@ -123,6 +123,9 @@ DeliveryResult HttpOutput::deliver(const BatchPtr& batch, OutputContext& context
   for (std::size_t range_index = 0; range_index < ranges.size(); ++range_index) {
     const EventRange range = ranges[range_index];
     RequestResult result = send(events, range);
+    if (result.ambiguous) {
+      context.metrics().ambiguous_events.fetch_add(range.size(), std::memory_order_relaxed);
+    }
     report(result, events, range, context);
 
     switch (result.outcome) {
@@ -195,7 +198,8 @@ HttpOutput::RequestResult HttpOutput::interpret(const Result& result, EventRange
       reason += fmt::format("; the server may have received the request, so the retry carries the same {}",
                             config_.idempotency_header);
     }
-    return RequestResult{result.retryable ? Outcome::Retry : Outcome::Rejected, std::move(reason), std::nullopt};
+    return RequestResult{result.retryable ? Outcome::Retry : Outcome::Rejected, std::move(reason), std::nullopt,
+                         result.request_sent};
   }
 
   const Response& response = *result.response;
@@ -211,13 +215,13 @@ HttpOutput::RequestResult HttpOutput::interpret(const Result& result, EventRange
     if (const auto value = response.header("Retry-After")) {
       retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
     }
-    return RequestResult{Outcome::Retry, std::move(reason), retry_after};
+    return RequestResult{Outcome::Retry, std::move(reason), retry_after, false};
   }
   if (response.status >= 300 && response.status <= 399) {
     reason += "; redirects are not followed, so set url to the final location";
   }
   const bool isolate = range.size() > 1 && blames_content(response.status);
-  return RequestResult{isolate ? Outcome::RejectedInGroup : Outcome::Rejected, std::move(reason), std::nullopt};
+  return RequestResult{isolate ? Outcome::RejectedInGroup : Outcome::Rejected, std::move(reason), std::nullopt, false};
 }
 
 void HttpOutput::report(const RequestResult& result, const std::vector<Event>& events, EventRange range,

@@ -64,6 +64,8 @@ class HttpOutput final : public Output {
     Outcome outcome = Outcome::Delivered;
     std::string reason;
     std::optional<std::chrono::milliseconds> retry_after;
+    // The request was sent whole but no response arrived, so the server may have processed it.
+    bool ambiguous = false;
   };
 
   std::vector<bool> take_events_to_send_alone(const std::vector<Event>& events);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/output_runtime.hpp"
+
 namespace slipway::config {
 namespace {
 
@@ -245,18 +247,36 @@ outputs:
             "set it, or write \"${SLIPS_OUTPUT:-default}\" to give a default");
 }
 
-// Disk buffers are not written yet, so asking for one is an error, not a silent memory buffer.
-TEST_F(PipelineConfigTest, RejectsDiskBuffer) {
-  load(R"(
+// A disk buffer takes its own defaults: no event limit, 1 GiB of files, fsync on.
+TEST_F(PipelineConfigTest, AcceptsDiskBufferWithDefaults) {
+  const auto pipeline = load(R"(
 inputs:
   alerts: {type: file, paths: [/tmp/a.json]}
 outputs:
   archive: {type: file, from: [alerts], path: /tmp/out.json, buffer: {type: disk}}
 )");
+  ASSERT_TRUE(pipeline.has_value()) << errors_.format();
+  const ComponentConfig* archive = pipeline->find("archive");
+  ASSERT_NE(archive, nullptr);
+  const OutputSettings settings =
+      OutputSettings::parse(Section(archive->node, &OutputSettings::kSchema, archive->context, pipeline->file));
+  EXPECT_EQ(settings.buffer.type, BufferType::Disk);
+  EXPECT_EQ(settings.buffer.max_events, 0u);
+  EXPECT_EQ(settings.buffer.max_bytes, std::size_t{1} << 30);
+  EXPECT_TRUE(settings.buffer.fsync);
+}
+
+// A misspelt buffer key is reported with the closest known one.
+TEST_F(PipelineConfigTest, RejectsUnknownBufferKey) {
+  load(R"(
+inputs:
+  alerts: {type: file, paths: [/tmp/a.json]}
+outputs:
+  archive: {type: file, from: [alerts], path: /tmp/out.json, buffer: {type: disk, fsnyc: false}}
+)");
   ASSERT_EQ(errors_.problems().size(), 1u) << errors_.format();
   EXPECT_EQ(errors_.problems()[0].format(),
-            "pipeline.yaml:5:77: output \"archive\" (file): key \"buffer.type\": \"disk\" is not available in this "
-            "version; use \"memory\"");
+            "pipeline.yaml:5:83: output \"archive\" (file): unknown key \"buffer.fsnyc\"; did you mean \"fsync\"?");
 }
 
 // Output buffer and retry settings are accepted on any output type.

@@ -398,6 +398,24 @@ TEST_F(HttpOutputTest, MapsEachRequestOutcomeToItsEvents) {
   EXPECT_EQ(server_.request_count(), 2u);
 }
 
+// A request sent whole that times out before the response may have been
+// processed: it is retried and its events are counted as ambiguous.
+TEST_F(HttpOutputTest, CountsTimeoutAfterSendAsAmbiguous) {
+  server_.enqueue(HttpReply{.delay = milliseconds(2000)});
+  auto output = make_output("url: " + server_.url() + "\ntimeout_ms: 200\n");
+  output->start(context_);
+  const DeliveryResult result = output->deliver(batch_of({1, 2, 3}), context_);
+
+  EXPECT_EQ(result.status, DeliveryStatus::Retry);
+  EXPECT_EQ(context_.metrics().ambiguous_events.load(), 3u);
+
+  server_.stop();
+  const DeliveryResult refused = output->deliver(batch_of({4}), context_);
+  EXPECT_EQ(refused.status, DeliveryStatus::Retry);
+  // A refused connection sent nothing, so nothing new is ambiguous.
+  EXPECT_EQ(context_.metrics().ambiguous_events.load(), 3u);
+}
+
 // batch_max_events and batch_max_bytes bound each request; json_array
 // sends one array per request.
 TEST_F(HttpOutputTest, SplitsBatchIntoBoundedRequests) {
