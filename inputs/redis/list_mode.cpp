@@ -44,7 +44,7 @@ class ListReader {
   bool recover_leftovers();
   bool read_items();
   void emit_items(std::vector<std::string> items);
-  bool report_failure(std::string_view what, const redis::Reply& reply);
+  bool report_failure(std::string_view operation, const redis::Reply& reply);
 
   const RedisInputConfig& config_;
   InputContext& context_;
@@ -95,13 +95,13 @@ void ListReader::run() {
   }
 }
 
-bool ListReader::report_failure(std::string_view what, const redis::Reply& reply) {
+bool ListReader::report_failure(std::string_view operation, const redis::Reply& reply) {
   context_.metrics().errors.fetch_add(1, std::memory_order_relaxed);
   if (!reply) {
     context_.health().set_degraded(fmt::format("connection to Redis lost: {}", connection_.error()));
-    context_.log().warn("{} failed; reconnecting. error=\"{}\"", what, connection_.error());
+    context_.log().warn("{} failed; reconnecting. error=\"{}\"", operation, connection_.error());
   } else {
-    context_.log().error("{} failed. error=\"{}\"", what, reply.text());
+    context_.log().error("{} failed. error=\"{}\"", operation, reply.text());
     context_.wait_for_stop(backoff_.next());
   }
   return false;
@@ -132,8 +132,8 @@ bool ListReader::recover_leftovers() {
   return true;
 }
 
-// One blocking move waits for the first item; the rest of the batch is
-// taken with LMOVE in one pipeline, no more than the list holds.
+// One blocking move waits for the first item. The rest of the batch is
+// taken with pipelined LMOVE commands, no more than the list contains.
 bool ListReader::read_items() {
   const redis::Reply first = connection_.command(
       {"BLMOVE", config_.key, config_.processing_list, "RIGHT", "LEFT", block_seconds(config_.block)});

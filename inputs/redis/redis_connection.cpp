@@ -238,9 +238,9 @@ void Connection::close() {
   }
 }
 
-void Connection::fail(std::string_view what) {
-  error_ = context_ != nullptr && context_->err != 0 ? fmt::format("{}: {}", what, context_->errstr)
-                                                     : std::string(what);
+void Connection::fail(std::string_view operation) {
+  error_ = context_ != nullptr && context_->err != 0 ? fmt::format("{}: {}", operation, context_->errstr)
+                                                     : std::string(operation);
   close();
 }
 

@@ -1,7 +1,7 @@
 // A blocking connection to one Redis server through hiredis, shared by the
-// `redis` input and output: the server address from a redis:// or unix://
-// URL, AUTH with a password read from a file, SELECT of the database, and
-// a backoff for reconnecting. Replies are owned and freed by Reply.
+// `redis` input and output. It takes the server address from a redis:// or
+// unix:// URL, sends AUTH with a password read from a file and SELECTs the
+// database. Backoff paces reconnection, and Reply owns and frees replies.
 #pragma once
 
 #include <chrono>
@@ -115,7 +115,7 @@ class Connection {
   void set_timeout(std::chrono::milliseconds timeout);
 
  private:
-  void fail(std::string_view what);
+  void fail(std::string_view operation);
 
   ConnectionSettings settings_;
   std::string password_;

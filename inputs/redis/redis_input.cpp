@@ -130,11 +130,11 @@ void check_mode_keys(const config::Section& settings, RedisInputMode mode, confi
   }
 }
 
-void require(const config::Section& settings, bool present, const char* key, const char* what,
+void require(const config::Section& settings, bool present, const char* key, const char* purpose,
              config::Errors& errors) {
   if (!present) {
     errors.add(settings.location(key), fmt::format("{}: mode {} needs key \"{}\", {}", settings.context(),
-                                                   settings.string("mode"), key, what));
+                                                   settings.string("mode"), key, purpose));
   }
 }
 

@@ -45,11 +45,13 @@ class StreamReader {
   // Emits the entries of an XREADGROUP or XAUTOCLAIM reply, skipping those
   // already in flight here when `skip_in_flight`. Returns how many it emitted.
   std::size_t emit_entries(const redisReply* entries, bool skip_in_flight);
-  bool entry_event(const redisReply* entry, Event& event, std::string& reason);
+  // Builds the event of `entry`. On failure returns false with `reason`
+  // set and `payload` pointing at the text that could not be decoded.
+  bool entry_event(const redisReply* entry, Event& event, std::string_view& payload, std::string& reason);
   void acknowledge_now(std::vector<std::string> ids);
   std::unordered_set<std::string> live_in_flight_ids();
   void forget_finished_batches();
-  bool report_failure(std::string_view what, const redis::Reply& reply);
+  bool report_failure(std::string_view operation, const redis::Reply& reply);
 
   const RedisInputConfig& config_;
   InputContext& context_;
@@ -119,13 +121,13 @@ void StreamReader::run() {
 }
 
 // Logs a failed command. Returns false, so callers can return its result.
-bool StreamReader::report_failure(std::string_view what, const redis::Reply& reply) {
+bool StreamReader::report_failure(std::string_view operation, const redis::Reply& reply) {
   context_.metrics().errors.fetch_add(1, std::memory_order_relaxed);
   if (!reply) {
     context_.health().set_degraded(fmt::format("connection to Redis lost: {}", connection_.error()));
-    context_.log().warn("{} failed; reconnecting. error=\"{}\"", what, connection_.error());
+    context_.log().warn("{} failed; reconnecting. error=\"{}\"", operation, connection_.error());
   } else {
-    context_.log().error("{} failed. error=\"{}\"", what, reply.text());
+    context_.log().error("{} failed. error=\"{}\"", operation, reply.text());
     // Someone deleted the group (XGROUP DESTROY): it is created again.
     if (reply.text().starts_with("NOGROUP")) {
       needs_setup_ = true;
@@ -247,8 +249,9 @@ std::size_t StreamReader::emit_entries(const redisReply* entries, bool skip_in_f
     Event event;
     event.origin.source = origin_;
     std::string reason;
-    if (!entry_event(entry, event, reason)) {
-      context_.dead_letter(fmt::format("entry {}", id), event.origin, reason);
+    std::string_view payload;
+    if (!entry_event(entry, event, payload, reason)) {
+      context_.dead_letter(payload, event.origin, fmt::format("entry {}: {}", id, reason));
       finished_ids.push_back(std::move(id));
       continue;
     }
@@ -275,11 +278,13 @@ std::size_t StreamReader::emit_entries(const redisReply* entries, bool skip_in_f
 
 // The event is the JSON in the payload field; an entry without that field
 // becomes an object of all its fields, each value a string.
-bool StreamReader::entry_event(const redisReply* entry, Event& event, std::string& reason) {
+bool StreamReader::entry_event(const redisReply* entry, Event& event, std::string_view& payload,
+                               std::string& reason) {
   const redisReply* fields = entry->element[1];
   for (std::size_t field_idx = 0; field_idx + 1 < fields->elements; field_idx += 2) {
     if (redis::element_text(fields->element[field_idx]) == config_.payload_field) {
-      if (!decode_payload(decoder_, redis::element_text(fields->element[field_idx + 1]), event, reason)) {
+      payload = redis::element_text(fields->element[field_idx + 1]);
+      if (!decode_payload(decoder_, payload, event, reason)) {
         reason = fmt::format("field \"{}\": {}", config_.payload_field, reason);
         return false;
       }

@@ -133,7 +133,9 @@ TEST_F(RedisStreamInputTest, DeadLettersInvalidPayload) {
   ASSERT_TRUE(context->wait_for_events(1));
   EXPECT_EQ(context->event_texts(), (std::vector<std::string>{R"({"ok": true})"}));
   EXPECT_TRUE(wait_until([&] { return pending("alerts", "slipway") == 0; }, kDeadline));
-  EXPECT_NE(read_file(context->dead_letter_path()).find("not json"), std::string::npos);
+  const std::string dead_letters = read_file(context->dead_letter_path());
+  EXPECT_NE(dead_letters.find("not json"), std::string::npos) << dead_letters;
+  EXPECT_NE(dead_letters.find("field \\\"event\\\""), std::string::npos) << dead_letters;
   EXPECT_EQ(context->metrics().dead_lettered_events.load(), 1u);
 }
 
