@@ -9,7 +9,7 @@ the whole stream) and measures the time until every alert is written and
 the group has nothing pending. The load average is printed before and
 after each run, because other work on the machine changes the numbers.
 
-Usage: bench/redis_stream_bench.py [--alerts N] [--consumers 1,2,3] [--work-dir DIR]
+Usage: bench/redis_stream_bench.py [--alerts N] [--consumers 1,2,3] [--slipway PATH] [--work-dir DIR]
 """
 import argparse
 import os
@@ -23,7 +23,6 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GENERATOR = ROOT.parent / "shared" / "tools" / "gen_bench_alerts.py"
-SLIPWAY = ROOT / "build" / "slipway"
 STREAM = "bench-alerts"
 
 
@@ -104,7 +103,7 @@ outputs:
     return path
 
 
-def run_consumers(work, port, count, expected_bytes):
+def run_consumers(slipway, work, port, count, expected_bytes):
     group = f"bench-{count}-{time.time_ns()}"
     redis_cli(port, "XGROUP", "CREATE", STREAM, group, "0")
     outputs = [work / f"out-{count}-{index}.json" for index in range(count)]
@@ -115,7 +114,7 @@ def run_consumers(work, port, count, expected_bytes):
     configs = [pipeline_file(work, f"c{index}", port, group, outputs[index]) for index in range(count)]
 
     start = time.perf_counter()
-    processes = [subprocess.Popen([SLIPWAY, "--log-level", "warn", "run", config]) for config in configs]
+    processes = [subprocess.Popen([slipway, "--log-level", "warn", "run", config]) for config in configs]
     while sum(output.stat().st_size if output.exists() else 0 for output in outputs) < expected_bytes:
         if any(process.poll() is not None for process in processes):
             sys.exit("a slipway process ended early")
@@ -148,6 +147,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=200_000)
     parser.add_argument("--consumers", default="1,2,3")
+    parser.add_argument("--slipway", type=pathlib.Path, default=ROOT / "build" / "slipway",
+                        help="the slipway binary; measure a Release build")
     parser.add_argument("--work-dir", type=pathlib.Path, default=ROOT / "build" / "bench-work" / "redis")
     options = parser.parse_args()
     if not GENERATOR.exists():
@@ -169,7 +170,7 @@ def main():
         print(f"{'consumers':>9} {'alerts/s':>10} {'seconds':>8} {'per consumer':>24} {'load before/after':>18}")
         for count in (int(text) for text in options.consumers.split(",")):
             load_before = os.getloadavg()[0]
-            seconds, shares = run_consumers(work, port, count, expected_bytes)
+            seconds, shares = run_consumers(options.slipway, work, port, count, expected_bytes)
             if sum(shares) != entries:
                 sys.exit(f"{count} consumers wrote {sum(shares)} alerts, expected {entries}")
             load_after = os.getloadavg()[0]

@@ -2,6 +2,8 @@
 // group creation, XACK only after delivery, re-reading this consumer's
 // pending entries after a restart, claiming a dead consumer's entries,
 // reconnecting, authentication, and configuration errors.
+#include <unistd.h>
+
 #include <fstream>
 
 #include "tests/inputs/redis/redis_input_fixture.hpp"
@@ -47,6 +49,21 @@ TEST_F(RedisStreamInputTest, CreatesMissingGroupAtStreamStart) {
   ASSERT_TRUE(groups.is_array());
   ASSERT_EQ(groups.get()->elements, 1u);
   EXPECT_EQ(redis::element_text(groups.get()->element[0]->element[1]), "slipway");
+}
+
+// Without a configured name the consumer is called after the host and
+// the process, so two processes on one host never share a name.
+TEST_F(RedisStreamInputTest, NamesConsumerAfterHostAndProcess) {
+  server_->command({"XADD", "alerts", "*", "event", R"({"n": 1})"});
+  auto context = this->context();
+  context->start(input("mode: stream\nstream: alerts\n"));
+  ASSERT_TRUE(context->wait_for_events(1));
+
+  const redis::Reply consumers = server_->command({"XINFO", "CONSUMERS", "alerts", "slipway"});
+  ASSERT_TRUE(consumers.is_array());
+  ASSERT_EQ(consumers.get()->elements, 1u);
+  EXPECT_EQ(redis::element_text(consumers.get()->element[0]->element[1]), redis::default_consumer_name());
+  EXPECT_TRUE(redis::default_consumer_name().ends_with(fmt::format("-{}", ::getpid())));
 }
 
 // A restart under the same consumer name delivers what the last run read
