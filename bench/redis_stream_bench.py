@@ -2,11 +2,11 @@
 """Redis stream scale-out benchmark: alerts/s of 1, 2 and 3 slipway
 processes reading one stream as a consumer group into files.
 
-Starts its own redis-server on a free loopback port, loads generated Slips
-alerts into a stream with redis-cli --pipe, then for each consumer count
-starts that many `slipway run` processes in a new group (so each run reads
-the whole stream) and measures the time until every alert is written and
-the group has nothing pending. The load average is printed before and
+Starts its own redis-server on a free loopback port and loads generated
+Slips alerts into a stream with redis-cli --pipe. For each consumer count
+it starts that many `slipway run` processes in a new group, so each run
+reads the whole stream, and measures the time until every alert is written
+and the group has nothing pending. The load average is printed before and
 after each run, because other work on the machine changes the numbers.
 
 Usage: bench/redis_stream_bench.py [--alerts N] [--consumers 1,2,3] [--slipway PATH] [--work-dir DIR]

@@ -30,8 +30,8 @@ bool decode_payload(json::LineDecoder& decoder, std::string_view payload, Event&
 void add_string_member(std::string& object_json, std::string_view name, std::string_view value);
 
 // Sends acknowledgements for delivered batches. Output threads call
-// acknowledge() when the last output released a batch; the ids wait here
-// until a command removes them, so a connection failure delays an
+// acknowledge() when the last output released a batch. The ids wait here
+// until a command succeeds, so a connection failure delays an
 // acknowledgement instead of losing it.
 class Acknowledger {
  public:

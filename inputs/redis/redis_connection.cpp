@@ -118,6 +118,12 @@ std::optional<Endpoint> parse_url(std::string_view url, std::string& error) {
   if (url.starts_with(kUnixScheme)) {
     return parse_unix_url(url.substr(kUnixScheme.size()), error);
   }
+  if (url.starts_with("rediss://")) {
+    // TODO: TLS to Redis — Debian 12's hiredis 0.14 is built without it,
+    // so a remote server needs a TLS tunnel or a Unix socket.
+    error = fmt::format("TLS (rediss://) is not supported; {}, through a TLS tunnel for a remote server", kUrlForms);
+    return std::nullopt;
+  }
   error = fmt::format("unknown scheme; {}", kUrlForms);
   return std::nullopt;
 }

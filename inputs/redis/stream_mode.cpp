@@ -1,8 +1,8 @@
 // Stream mode of the `redis` input: a consumer in a consumer group. New
-// entries come from XREADGROUP; entries this consumer name left pending in
-// an earlier run are read first; entries idle longer than `claim_idle` at
-// any consumer are taken over with XAUTOCLAIM (Redis 6.2 and later). XACK
-// follows end-to-end delivery, so an entry is delivered at least once.
+// entries come from XREADGROUP. Entries this consumer name left pending in
+// an earlier run are read first, and entries idle longer than `claim_idle`
+// at any consumer are taken over with XAUTOCLAIM (Redis 6.2 and later).
+// XACK follows end-to-end delivery, so an entry is delivered at least once.
 #include <unordered_set>
 
 #include <fmt/format.h>

@@ -78,7 +78,7 @@ class RedisOutputTest : public ::testing::Test {
   std::unique_ptr<RedisServer> server_;
 };
 
-// Each event becomes one stream entry whose "event" field holds its JSON.
+// Each event becomes one stream entry whose "event" field contains its JSON.
 TEST_F(RedisOutputTest, AddsStreamEntries) {
   auto redis_output = output("mode: stream\nkey: alerts\n");
   const DeliveryResult result = redis_output->deliver(batch_of({R"({"n":1})", R"({"n":2})"}), context_);

@@ -114,8 +114,8 @@ outputs:
         dir / (name + ".err")));
   }
 
-  // Midway: a quarter of the entries are out, and the victim holds
-  // entries it has read but not acknowledged.
+  // Midway: a quarter of the entries are out, and the victim has read
+  // entries it has not acknowledged yet.
   const std::string victim = fmt::format("c{}", kKilledConsumer);
   std::size_t lines_at_kill = 0;
   ASSERT_TRUE(wait_until(
@@ -130,8 +130,8 @@ outputs:
       << read_file(dir / "c0.err");
   consumers[kKilledConsumer]->send_signal(SIGKILL);
   ASSERT_EQ(consumers[kKilledConsumer]->wait(std::chrono::seconds(10)), 128 + SIGKILL);
-  // Nobody claims the victim's entries before they are idle for 5 s, so
-  // this is what it held when it died.
+  // No consumer claims the victim's entries before they are idle for 5 s,
+  // so this is what it had pending when it died.
   const std::set<std::string> held_by_killed = pending_at(server, victim);
   EXPECT_FALSE(held_by_killed.empty()) << "the killed consumer held no entries, so claiming was not exercised";
 

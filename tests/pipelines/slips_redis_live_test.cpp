@@ -1,5 +1,5 @@
 // pipelines/slips-redis-live.yaml run by the slipway program against a real
-// redis-server that stands in for Slips' Redis: every evidence published on
+// redis-server in place of Slips' Redis: every evidence published on
 // export_evidence arrives once as IDEA0, even though Slips publishes each
 // one twice. An output outage loses nothing while slipway runs, and a
 // restart loses exactly what was published while slipway was down,
@@ -164,8 +164,8 @@ TEST_F(SlipsRedisLiveTest, RestartLosesOnlyMessagesPublishedWhileDown) {
 // 10k evidence published while the output's server is down for 30 s wait
 // in the pipeline's memory buffer and all arrive once it is back.
 // TODO: kill slipway with SIGKILL during the outage and expect every
-// evidence after the restart; that needs the outputs' disk buffers, and
-// until they exist the events held in memory are lost.
+// evidence after the restart. That needs the outputs' disk buffers, because
+// until they exist the events waiting in memory are lost.
 TEST_F(SlipsRedisLiveTest, DeliversEverythingAfterOutputOutage) {
   constexpr auto kOutage = std::chrono::seconds(30);
   RedisServer destination;

@@ -22,7 +22,7 @@ class RedisServer {
   static const char* missing_message();
 
   // Starts the server; `password` turns on requirepass. Throws when it
-  // does not answer PING within a few seconds.
+  // does not reply to PING within a few seconds.
   explicit RedisServer(std::string password = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;

@@ -273,6 +273,9 @@ TEST(RedisUrlTest, ParsesTcpAndUnixForms) {
   EXPECT_EQ(socket->socket_path, "/run/redis/redis.sock");
   EXPECT_EQ(socket->database, 3);
 
+  EXPECT_FALSE(redis::parse_url("rediss://host:6380", error));
+  EXPECT_EQ(error, "TLS (rediss://) is not supported; use redis://HOST:PORT/DB or unix:///PATH/TO.sock, through a "
+                   "TLS tunnel for a remote server");
   EXPECT_FALSE(redis::parse_url("http://host", error));
   EXPECT_EQ(error, "unknown scheme; use redis://HOST:PORT/DB or unix:///PATH/TO.sock");
 }
