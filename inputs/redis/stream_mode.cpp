@@ -1,7 +1,8 @@
 // Stream mode of the `redis` input: a consumer in a consumer group. New
 // entries come from XREADGROUP. Entries this consumer name left pending in
 // an earlier run are read first, and entries idle longer than `claim_idle`
-// at any consumer are taken over with XAUTOCLAIM (Redis 6.2 and later).
+// at any consumer are taken over with XAUTOCLAIM (Redis 6.2 and later) or
+// XPENDING and XCLAIM.
 // XACK follows end-to-end delivery, so an entry is delivered at least once.
 #include <unordered_set>
 
@@ -41,6 +42,8 @@ class StreamReader {
   bool ensure_group();
   bool read_own_pending();
   bool claim_idle_entries();
+  bool claim_with_xclaim();
+  void report_claimed(std::size_t entries);
   bool read_new_entries();
   // Emits the entries of an XREADGROUP or XAUTOCLAIM reply, skipping those
   // already in flight here when `skip_in_flight`. Returns how many it emitted.
@@ -64,7 +67,7 @@ class StreamReader {
   std::size_t in_flight_limit_ = 1024;  // next size at which finished batches are forgotten
   std::chrono::steady_clock::time_point next_claim_{};
   std::chrono::milliseconds claim_interval_;
-  bool reported_missing_autoclaim_ = false;
+  bool has_autoclaim_ = true;  // false once the server rejected XAUTOCLAIM as unknown
   bool needs_setup_ = true;  // the group must be checked and own pending entries read
 };
 
@@ -178,6 +181,9 @@ bool StreamReader::read_own_pending() {
 }
 
 bool StreamReader::claim_idle_entries() {
+  if (!has_autoclaim_) {
+    return claim_with_xclaim();
+  }
   const std::string idle = std::to_string(config_.claim_idle.count());
   const std::string count = std::to_string(config_.batch_max_events);
   std::string cursor = "0-0";
@@ -185,15 +191,11 @@ bool StreamReader::claim_idle_entries() {
     const redis::Reply reply = connection_.command(
         {"XAUTOCLAIM", config_.stream, config_.group, config_.consumer, idle, cursor, "COUNT", count});
     if (reply && reply.is_error() && reply.text().find("unknown command") != std::string_view::npos) {
-      // TODO: claim with XPENDING and XCLAIM on Redis before 6.2 — until
-      // then entries of a dead consumer stay pending there.
-      if (!reported_missing_autoclaim_) {
-        context_.log().warn("This Redis has no XAUTOCLAIM (added in 6.2), so entries left by dead consumers are "
-                            "not claimed. stream={}",
-                            config_.stream);
-        reported_missing_autoclaim_ = true;
-      }
-      return true;
+      context_.log().info("This Redis has no XAUTOCLAIM (added in 6.2); claiming with XPENDING and XCLAIM. "
+                          "stream={}",
+                          config_.stream);
+      has_autoclaim_ = false;
+      return claim_with_xclaim();
     }
     if (!reply || reply.is_error() || !reply.is_array() || reply.get()->elements < 2) {
       return report_failure("Claiming idle pending entries", reply);
@@ -201,12 +203,48 @@ bool StreamReader::claim_idle_entries() {
     cursor = std::string(redis::element_text(reply.get()->element[0]));
     // Entries still in flight here come back too once idle; only the
     // others are delivered again.
-    const std::size_t claimed = emit_entries(reply.get()->element[1], true);
-    if (claimed > 0) {
-      context_.log().info("Claimed idle pending entries. stream={} entries={}", config_.stream, claimed);
-    }
+    report_claimed(emit_entries(reply.get()->element[1], true));
   } while (cursor != "0-0" && !context_.stop_requested());
   return true;
+}
+
+// Claims through the commands Redis 5.0 has.
+// NOTE: a pass claims among the oldest batch_max_events pending entries,
+// so idle entries behind that many busy ones wait for a later pass.
+bool StreamReader::claim_with_xclaim() {
+  const std::string idle = std::to_string(config_.claim_idle.count());
+  const redis::Reply pending = connection_.command(
+      {"XPENDING", config_.stream, config_.group, "-", "+", std::to_string(config_.batch_max_events)});
+  if (!pending || pending.is_error() || !pending.is_array()) {
+    return report_failure("Listing pending entries", pending);
+  }
+  // Each element is [entry ID, consumer, milliseconds idle, deliveries].
+  std::vector<std::string> idle_ids;
+  for (std::size_t entry_idx = 0; entry_idx < pending.get()->elements; ++entry_idx) {
+    const redisReply* entry = pending.get()->element[entry_idx];
+    if (entry->type == REDIS_REPLY_ARRAY && entry->elements >= 3 &&
+        entry->element[2]->integer >= config_.claim_idle.count()) {
+      idle_ids.emplace_back(redis::element_text(entry->element[0]));
+    }
+  }
+  if (idle_ids.empty()) {
+    return true;
+  }
+
+  std::vector<std::string_view> arguments = {"XCLAIM", config_.stream, config_.group, config_.consumer, idle};
+  arguments.insert(arguments.end(), idle_ids.begin(), idle_ids.end());
+  const redis::Reply claimed = connection_.command(arguments);
+  if (!claimed || claimed.is_error() || !claimed.is_array()) {
+    return report_failure("Claiming idle pending entries", claimed);
+  }
+  report_claimed(emit_entries(claimed.get(), true));
+  return true;
+}
+
+void StreamReader::report_claimed(std::size_t entries) {
+  if (entries > 0) {
+    context_.log().info("Claimed idle pending entries. stream={} entries={}", config_.stream, entries);
+  }
 }
 
 bool StreamReader::read_new_entries() {
@@ -234,6 +272,11 @@ std::size_t StreamReader::emit_entries(const redisReply* entries, bool skip_in_f
   batch.events.reserve(entries->elements);
   for (std::size_t entry_idx = 0; entry_idx < entries->elements; ++entry_idx) {
     const redisReply* entry = entries->element[entry_idx];
+    // Depending on the Redis version, XCLAIM returns nil for an entry
+    // deleted from the stream instead of leaving it out.
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements == 0) {
+      continue;
+    }
     std::string id(redis::element_text(entry->element[0]));
     if (in_flight.contains(id)) {
       continue;

@@ -62,7 +62,8 @@ const char* RedisServer::missing_message() {
   return "redis-server is not installed; install the Debian package redis-server (make deps does)";
 }
 
-RedisServer::RedisServer(std::string password) : password_(std::move(password)) {
+RedisServer::RedisServer(std::string password, std::vector<std::string> extra_arguments)
+    : password_(std::move(password)), extra_arguments_(std::move(extra_arguments)) {
   socket_path_ = dir_ / "redis.sock";
   port_ = free_loopback_port();
   start();
@@ -84,6 +85,7 @@ void RedisServer::start() {
     if (!password_.empty()) {
       arguments.insert(arguments.end(), {"--requirepass", password_});
     }
+    arguments.insert(arguments.end(), extra_arguments_.begin(), extra_arguments_.end());
     process_ = std::make_unique<ChildProcess>(arguments, dir_ / "redis.out", dir_ / "redis.err");
 
     const bool ready = wait_until(

@@ -21,9 +21,10 @@ class RedisServer {
   // The message tests skip with when redis-server is missing.
   static const char* missing_message();
 
-  // Starts the server; `password` turns on requirepass. Throws when it
-  // does not reply to PING within a few seconds.
-  explicit RedisServer(std::string password = {});
+  // Starts the server; `password` turns on requirepass, and
+  // `extra_arguments` are more redis-server options. Throws when it does
+  // not reply to PING within a few seconds.
+  explicit RedisServer(std::string password = {}, std::vector<std::string> extra_arguments = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -47,6 +48,7 @@ class RedisServer {
  private:
   TempDir dir_;
   std::string password_;
+  std::vector<std::string> extra_arguments_;
   int port_ = 0;
   std::filesystem::path socket_path_;
   std::unique_ptr<ChildProcess> process_;

@@ -107,6 +107,26 @@ TEST_F(RedisStreamInputTest, ClaimsEntriesOfDeadConsumer) {
   EXPECT_TRUE(wait_until([&] { return pending("alerts", "slipway") == 0; }, kDeadline));
 }
 
+// A server without XAUTOCLAIM, as Redis before 6.2, still has its dead
+// consumers' entries claimed, through XPENDING and XCLAIM.
+TEST_F(RedisStreamInputTest, ClaimsWithXclaimWithoutXautoclaim) {
+  server_ = std::make_unique<slipway::testing::RedisServer>("", std::vector<std::string>{"--rename-command",
+                                                                                         "XAUTOCLAIM", ""});
+  ASSERT_TRUE(server_->command({"XAUTOCLAIM", "alerts", "g", "c", "0", "0"}).is_error());
+  server_->command({"XGROUP", "CREATE", "alerts", "slipway", "0", "MKSTREAM"});
+  server_->command({"XADD", "alerts", "*", "event", R"({"orphan": 1})"});
+  server_->command({"XREADGROUP", "GROUP", "slipway", "dead", "COUNT", "10", "STREAMS", "alerts", ">"});
+
+  auto context = this->context();
+  context->set_auto_acknowledge(true);
+  context->start(input("mode: stream\nstream: alerts\nconsumer: alive\nclaim_idle_ms: 200\n"));
+
+  ASSERT_TRUE(context->wait_for_events(1));
+  EXPECT_EQ(context->event_texts()[0], R"({"orphan": 1})");
+  EXPECT_TRUE(wait_until([&] { return pending("alerts", "slipway") == 0; }, kDeadline));
+  EXPECT_TRUE(context->log_contains("claiming with XPENDING and XCLAIM"));
+}
+
 // Entries in flight at this consumer are not delivered a second time when
 // they outlast claim_idle_ms before the outputs release them.
 TEST_F(RedisStreamInputTest, DoesNotClaimOwnEntriesInFlight) {
