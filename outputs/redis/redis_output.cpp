@@ -130,6 +130,8 @@ bool RedisOutput::append_command(const std::string& key, const std::string& even
     case RedisOutputMode::List:
       return connection_->append({"LPUSH", key, event_json});
     case RedisOutputMode::Pubsub:
+      // NOTE: a channel without subscribers drops the message, and PUBLISH
+      // still succeeds, so such an event counts as delivered.
       return connection_->append({"PUBLISH", key, event_json});
   }
   return false;
