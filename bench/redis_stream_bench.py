@@ -9,7 +9,8 @@ reads the whole stream, and measures the time until every alert is written
 and the group has nothing pending. The load average is printed before and
 after each run, because other work on the machine changes the numbers.
 
-Usage: bench/redis_stream_bench.py [--alerts N] [--consumers 1,2,3] [--slipway PATH] [--work-dir DIR]
+Usage: bench/redis_stream_bench.py [--alerts N] [--consumers 1,2,3] [--repeat 3] [--slipway PATH]
+                                   [--work-dir DIR]
 """
 import argparse
 import os
@@ -147,6 +148,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=200_000)
     parser.add_argument("--consumers", default="1,2,3")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per consumer count; the median is reported")
     parser.add_argument("--slipway", type=pathlib.Path, default=ROOT / "build" / "slipway",
                         help="the slipway binary; measure a Release build")
     parser.add_argument("--work-dir", type=pathlib.Path, default=ROOT / "build" / "bench-work" / "redis")
@@ -167,14 +169,22 @@ def main():
     try:
         entries, expected_bytes = load_stream(port, alerts_path, work)
         print(f"stream of {entries} alerts, {expected_bytes / 1e6:.0f} MB; redis-server {redis_cli(port, 'INFO', 'server').split('redis_version:')[1].split()[0]}")
-        print(f"{'consumers':>9} {'alerts/s':>10} {'seconds':>8} {'per consumer':>24} {'load before/after':>18}")
+        print(f"median of {options.repeat} runs per row")
+        print(f"{'consumers':>9} {'alerts/s':>10} {'min..max alerts/s':>20} {'per consumer (median run)':>28} "
+              f"{'load before/after':>18}")
         for count in (int(text) for text in options.consumers.split(",")):
             load_before = os.getloadavg()[0]
-            seconds, shares = run_consumers(options.slipway, work, port, count, expected_bytes)
-            if sum(shares) != entries:
-                sys.exit(f"{count} consumers wrote {sum(shares)} alerts, expected {entries}")
+            runs = []
+            for _ in range(options.repeat):
+                seconds, shares = run_consumers(options.slipway, work, port, count, expected_bytes)
+                if sum(shares) != entries:
+                    sys.exit(f"{count} consumers wrote {sum(shares)} alerts, expected {entries}")
+                runs.append((entries / seconds, shares))
+            runs.sort()
+            rate, shares = runs[len(runs) // 2]
             load_after = os.getloadavg()[0]
-            print(f"{count:>9} {entries / seconds:>10,.0f} {seconds:>8.2f} {'/'.join(map(str, shares)):>24} "
+            spread = f"{runs[0][0]:,.0f}..{runs[-1][0]:,.0f}"
+            print(f"{count:>9} {rate:>10,.0f} {spread:>20} {'/'.join(map(str, shares)):>28} "
                   f"{load_before:>8.1f}/{load_after:<8.1f}", flush=True)
     finally:
         redis.send_signal(signal.SIGTERM)
