@@ -3,6 +3,7 @@
 // reaches a file, the only entries delivered twice are those the killed
 // process held unacknowledged, and the group's pending list ends empty.
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <map>
@@ -114,26 +115,39 @@ outputs:
         dir / (name + ".err")));
   }
 
-  // Midway: a quarter of the entries are out, and the victim has read
-  // entries it has not acknowledged yet.
+  // Midway, once a quarter of the entries are out, the victim is frozen
+  // with SIGSTOP until it has entries read but not acknowledged, and then
+  // killed. Frozen, it cannot acknowledge, and no other consumer claims its
+  // entries before they are idle for 5 s, so the pending list read in
+  // between is exactly what it held when it died.
   const std::string victim = fmt::format("c{}", kKilledConsumer);
+  const pid_t victim_pid = consumers[kKilledConsumer]->pid();
   std::size_t lines_at_kill = 0;
+  std::set<std::string> held_by_killed;
   ASSERT_TRUE(wait_until(
       [&] {
         lines_at_kill = 0;
         for (const auto& output : outputs) {
           lines_at_kill += count_lines(output);
         }
-        return lines_at_kill >= kEntries / 4 && !pending_at(server, victim).empty();
+        if (lines_at_kill < kEntries / 4) {
+          return false;
+        }
+        int status = 0;
+        ::kill(victim_pid, SIGSTOP);
+        ::waitpid(victim_pid, &status, WUNTRACED);
+        held_by_killed = pending_at(server, victim);
+        if (!held_by_killed.empty()) {
+          return true;
+        }
+        ::kill(victim_pid, SIGCONT);
+        return false;
       },
       std::chrono::seconds(120)))
       << read_file(dir / "c0.err");
   consumers[kKilledConsumer]->send_signal(SIGKILL);
   ASSERT_EQ(consumers[kKilledConsumer]->wait(std::chrono::seconds(10)), 128 + SIGKILL);
-  // No consumer claims the victim's entries before they are idle for 5 s,
-  // so this is what it had pending when it died.
-  const std::set<std::string> held_by_killed = pending_at(server, victim);
-  EXPECT_FALSE(held_by_killed.empty()) << "the killed consumer held no entries, so claiming was not exercised";
+  EXPECT_EQ(pending_at(server, victim), held_by_killed);
 
   const auto all_delivered = [&] {
     std::vector<std::string> ids;
