@@ -98,6 +98,9 @@ bool PubsubReader::subscribe() {
 
 // Waits for one message, then takes whatever else has already arrived, up
 // to a full batch, so a burst travels as one batch.
+// NOTE: while full queues block emit(), Redis keeps this client's messages
+// only up to its pub/sub output buffer limit (by default 32 MB, or 8 MB for
+// 60 s), then disconnects it, and those messages are lost.
 bool PubsubReader::read_messages() {
   bool failed = false;
   redis::Reply push = connection_.wait_for_push(kPollInterval, failed);

@@ -4,6 +4,7 @@
 // at any consumer are taken over with XAUTOCLAIM (Redis 6.2 and later) or
 // XPENDING and XCLAIM.
 // XACK follows end-to-end delivery, so an entry is delivered at least once.
+#include <algorithm>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -19,12 +20,30 @@ namespace {
 // Shortest time between two passes that claim idle entries, in milliseconds.
 constexpr std::int64_t kMinClaimIntervalMs = 100;
 
+// Entry IDs per XACK command, so a backlog of acknowledgements after an
+// outage does not become one huge command.
+constexpr std::size_t kIdsPerXack = 1000;
+
 bool send_xack(const std::string& stream, const std::string& group, redis::Connection& connection,
                const std::vector<std::string>& ids) {
-  std::vector<std::string_view> arguments = {"XACK", stream, group};
-  arguments.insert(arguments.end(), ids.begin(), ids.end());
-  const redis::Reply reply = connection.command(arguments);
-  return reply && !reply.is_error();
+  std::size_t commands = 0;
+  for (std::size_t first = 0; first < ids.size(); first += kIdsPerXack) {
+    std::vector<std::string_view> arguments = {"XACK", stream, group};
+    const std::size_t last = std::min(ids.size(), first + kIdsPerXack);
+    arguments.insert(arguments.end(), ids.begin() + static_cast<std::ptrdiff_t>(first),
+                     ids.begin() + static_cast<std::ptrdiff_t>(last));
+    if (!connection.append(arguments)) {
+      return false;
+    }
+    ++commands;
+  }
+  for (std::size_t command_idx = 0; command_idx < commands; ++command_idx) {
+    const redis::Reply reply = connection.read_reply();
+    if (!reply || reply.is_error()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 class StreamReader {
