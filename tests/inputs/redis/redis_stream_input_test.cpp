@@ -241,6 +241,18 @@ TEST_F(RedisPasswordInputTest, AuthenticatesWithPasswordFile) {
   EXPECT_EQ(bad->health().degraded_reason().find("wrong-pass"), std::string::npos);
 }
 
+// A password file that cannot be read stops the input with an error that
+// names the file.
+TEST_F(RedisPasswordInputTest, StopsWhenPasswordFileIsMissing) {
+  auto context = this->context();
+  context->start(input(fmt::format("mode: stream\nstream: alerts\npassword_file: {}\n", (dir_ / "absent").string())));
+
+  ASSERT_TRUE(context->wait_for_finish());
+  EXPECT_EQ(context->run_error(),
+            fmt::format("password_file {} cannot be read: No such file or directory; check the path and its permissions",
+                        (dir_ / "absent").string()));
+}
+
 TEST(RedisInputConfigTest, RejectsKeyOfAnotherMode) {
   EXPECT_EQ(RedisInputTest::config_errors("mode: stream\nstream: s\nkey: queue\n"),
             "test.yaml:3:6: input \"events\" (redis): key \"key\" applies to mode list only; remove it or set mode: "
