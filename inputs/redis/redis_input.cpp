@@ -79,7 +79,9 @@ config::Schema build_schema() {
                     .default_text = "slipway"},
       config::Field{.name = "consumer",
                     .type = config::FieldType::String,
-                    .doc = "stream: this process's name in the group; default: host name and process id"},
+                    .doc = "stream: this process's name in the group; default: host name and process id. A name "
+                           "that stays the same across restarts re-reads its own pending entries at once, and the "
+                           "group does not collect one consumer per start"},
       config::Field{.name = "start_id",
                     .type = config::FieldType::String,
                     .doc = "stream: where a newly created group starts: 0 for every entry, $ for new entries "
