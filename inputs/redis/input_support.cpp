@@ -102,9 +102,10 @@ void Acknowledger::send_locked() {
   if (!connection_.connected() && !connection_.connect()) {
     next_attempt_ = std::chrono::steady_clock::now() + backoff_.next();
     context_.metrics().errors.fetch_add(1, std::memory_order_relaxed);
-    context_.log().warn("Cannot acknowledge delivered events; Redis keeps them pending until it works. waiting={} "
-                        "error=\"{}\"",
-                        waiting_.size(), connection_.error());
+    context_.log().warn(
+        "Cannot acknowledge delivered events; Redis keeps them pending until it works. waiting={} "
+        "error=\"{}\"",
+        waiting_.size(), connection_.error());
     return;
   }
   if (!send_(connection_, waiting_)) {

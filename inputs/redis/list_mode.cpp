@@ -15,7 +15,8 @@ namespace {
 
 // Acknowledged items sit near the tail of the processing list, where the
 // oldest items are, so LREM searches from the tail (count -1).
-bool send_lrem(const std::string& processing_list, redis::Connection& connection, const std::vector<std::string>& items) {
+bool send_lrem(const std::string& processing_list, redis::Connection& connection,
+               const std::vector<std::string>& items) {
   for (const std::string& item : items) {
     if (!connection.append({"LREM", processing_list, "-1", item})) {
       return false;
@@ -68,8 +69,8 @@ ListReader::ListReader(const RedisInputConfig& config, const std::string& passwo
         return send_lrem(processing_list, connection, items);
       },
       context);
-  origin_ = std::make_shared<const std::string>(
-      fmt::format("{} list {}", config.connection.endpoint.describe(), config.key));
+  origin_ =
+      std::make_shared<const std::string>(fmt::format("{} list {}", config.connection.endpoint.describe(), config.key));
 }
 
 void ListReader::run() {
@@ -101,6 +102,7 @@ bool ListReader::report_failure(std::string_view operation, const redis::Reply& 
     context_.health().set_degraded(fmt::format("connection to Redis lost: {}", connection_.error()));
     context_.log().warn("{} failed; reconnecting. error=\"{}\"", operation, connection_.error());
   } else {
+    context_.health().set_degraded(fmt::format("{} failed: {}", operation, reply.text()));
     context_.log().error("{} failed. error=\"{}\"", operation, reply.text());
     context_.wait_for_stop(backoff_.next());
   }
@@ -140,6 +142,7 @@ bool ListReader::read_items() {
   if (!first || first.is_error()) {
     return report_failure(fmt::format("Moving an item from list {}", config_.key), first);
   }
+  context_.health().set_healthy();
   if (first.is_nil()) {
     return true;
   }
@@ -174,8 +177,8 @@ bool ListReader::read_items() {
 
 void ListReader::emit_items(std::vector<std::string> items) {
   Batch batch;
-  std::vector<std::string> delivered;   // acknowledged once every output has the event
-  std::vector<std::string> undecodable; // dead-lettered, so removed at once
+  std::vector<std::string> delivered;    // acknowledged once every output has the event
+  std::vector<std::string> undecodable;  // dead-lettered, so removed at once
   for (std::string& item : items) {
     Event event;
     event.origin.source = origin_;

@@ -89,8 +89,9 @@ bool PubsubReader::subscribe() {
     }
   }
   if (was_connected_) {
-    context_.log().warn("Subscribed again after a lost connection; messages published in between are lost, because "
-                        "Redis pub/sub keeps none.");
+    context_.log().warn(
+        "Subscribed again after a lost connection; messages published in between are lost, because "
+        "Redis pub/sub keeps none.");
   }
   was_connected_ = true;
   return true;
@@ -117,9 +118,10 @@ bool PubsubReader::read_messages() {
   if (failed) {
     context_.metrics().errors.fetch_add(1, std::memory_order_relaxed);
     context_.health().set_degraded(fmt::format("connection to Redis lost: {}", connection_.error()));
-    context_.log().warn("Connection to Redis lost; reconnecting. Messages published until then are lost. "
-                        "error=\"{}\"",
-                        connection_.error());
+    context_.log().warn(
+        "Connection to Redis lost; reconnecting. Messages published until then are lost. "
+        "error=\"{}\"",
+        connection_.error());
     return false;
   }
   return true;

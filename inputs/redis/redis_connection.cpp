@@ -56,8 +56,9 @@ std::optional<Endpoint> parse_unix_url(std::string_view rest, std::string& error
 std::optional<Endpoint> parse_tcp_url(std::string_view rest, std::string& error) {
   Endpoint endpoint;
   if (rest.find('@') != std::string_view::npos) {
-    error = "a password in the URL would be visible in logs and configuration dumps; put it in the file named by "
-            "password_file and the user name in username";
+    error =
+        "a password in the URL would be visible in logs and configuration dumps; put it in the file named by "
+        "password_file and the user name in username";
     return std::nullopt;
   }
   const std::size_t slash = rest.find('/');
@@ -104,7 +105,8 @@ std::optional<Endpoint> parse_tcp_url(std::string_view rest, std::string& error)
 
 std::string Endpoint::describe() const {
   if (!socket_path.empty()) {
-    return database == 0 ? fmt::format("unix://{}", socket_path) : fmt::format("unix://{}?db={}", socket_path, database);
+    return database == 0 ? fmt::format("unix://{}", socket_path)
+                         : fmt::format("unix://{}?db={}", socket_path, database);
   }
   const bool ipv6 = host.find(':') != std::string::npos;
   return ipv6 ? fmt::format("redis://[{}]:{}/{}", host, port, database)
@@ -170,8 +172,8 @@ ConnectionSettings ConnectionSettings::parse(const config::Section& settings, co
     parsed.endpoint = std::move(*endpoint);
   } else {
     // The URL may contain a password, so the message does not repeat it.
-    errors.add(settings.location("url"), fmt::format("{}: key \"url\": invalid Redis URL: {}", settings.context(),
-                                                     error));
+    errors.add(settings.location("url"),
+               fmt::format("{}: key \"url\": invalid Redis URL: {}", settings.context(), error));
   }
   parsed.username = settings.string("username");
   parsed.password_file = settings.string("password_file");
@@ -194,9 +196,8 @@ ConnectionSettings ConnectionSettings::parse(const config::Section& settings, co
 std::string read_password_file(const std::string& path) {
   std::ifstream stream(path, std::ios::binary);
   if (!stream) {
-    throw std::runtime_error(
-        fmt::format("password_file {} cannot be read: {}; check the path and its permissions", path,
-                    std::strerror(errno)));
+    throw std::runtime_error(fmt::format("password_file {} cannot be read: {}; check the path and its permissions",
+                                         path, std::strerror(errno)));
   }
   std::ostringstream content;
   content << stream.rdbuf();
@@ -268,8 +269,8 @@ bool Connection::connect() {
   redisSetTimeout(context_, timeout);
 
   if (!password_.empty()) {
-    Reply reply = settings_.username.empty() ? command({"AUTH", password_})
-                                             : command({"AUTH", settings_.username, password_});
+    Reply reply =
+        settings_.username.empty() ? command({"AUTH", password_}) : command({"AUTH", settings_.username, password_});
     if (!reply) {
       return false;
     }

@@ -22,7 +22,7 @@ struct redisReply;
 namespace slipway::redis {
 
 struct Endpoint {
-  std::string host;         // empty for a Unix socket
+  std::string host;  // empty for a Unix socket
   int port = 6379;
   std::string socket_path;  // set for unix:///path
   int database = 0;
@@ -37,8 +37,8 @@ std::optional<Endpoint> parse_url(std::string_view url, std::string& error);
 
 struct ConnectionSettings {
   Endpoint endpoint;
-  std::string username;                  // empty: AUTH with the password only
-  std::string password_file;             // empty: no AUTH
+  std::string username;                     // empty: AUTH with the password only
+  std::string password_file;                // empty: no AUTH
   std::chrono::milliseconds timeout{5000};  // connect and reply timeout
   std::chrono::milliseconds reconnect_initial{200};
   std::chrono::milliseconds reconnect_max{30'000};

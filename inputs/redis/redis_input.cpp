@@ -17,12 +17,12 @@ struct ModeKey {
   RedisInputMode mode;
 };
 constexpr ModeKey kModeKeys[] = {
-    {"stream", RedisInputMode::Stream},        {"group", RedisInputMode::Stream},
-    {"consumer", RedisInputMode::Stream},      {"start_id", RedisInputMode::Stream},
-    {"claim_idle_ms", RedisInputMode::Stream}, {"payload_field", RedisInputMode::Stream},
+    {"stream", RedisInputMode::Stream},         {"group", RedisInputMode::Stream},
+    {"consumer", RedisInputMode::Stream},       {"start_id", RedisInputMode::Stream},
+    {"claim_idle_ms", RedisInputMode::Stream},  {"payload_field", RedisInputMode::Stream},
     {"entry_id_field", RedisInputMode::Stream}, {"key", RedisInputMode::List},
-    {"processing_list", RedisInputMode::List}, {"channels", RedisInputMode::Pubsub},
-    {"patterns", RedisInputMode::Pubsub},      {"channel_field", RedisInputMode::Pubsub},
+    {"processing_list", RedisInputMode::List},  {"channels", RedisInputMode::Pubsub},
+    {"patterns", RedisInputMode::Pubsub},       {"channel_field", RedisInputMode::Pubsub},
 };
 
 const char* mode_name(RedisInputMode mode) {
@@ -70,9 +70,7 @@ config::Schema build_schema() {
                     .default_text = "1000",
                     .min = 1,
                     .max = 60'000},
-      config::Field{.name = "stream",
-                    .type = config::FieldType::String,
-                    .doc = "stream: key of the stream to read"},
+      config::Field{.name = "stream", .type = config::FieldType::String, .doc = "stream: key of the stream to read"},
       config::Field{.name = "group",
                     .type = config::FieldType::String,
                     .doc = "stream: consumer group, created at start when missing",
@@ -160,8 +158,8 @@ RedisInputConfig RedisInputConfig::parse(const config::Section& settings, config
   config.payload_field = settings.string("payload_field");
   config.entry_id_field = settings.string("entry_id_field");
   config.key = settings.string("key");
-  config.processing_list = settings.has("processing_list") ? settings.string("processing_list")
-                                                           : config.key + ":processing";
+  config.processing_list =
+      settings.has("processing_list") ? settings.string("processing_list") : config.key + ":processing";
   config.channels = settings.strings("channels");
   config.patterns = settings.strings("patterns");
   config.channel_field = settings.string("channel_field");
@@ -194,8 +192,9 @@ std::unique_ptr<Input> RedisInput::create(const config::Section& settings, confi
 }
 
 void RedisInput::run(InputContext& context) {
-  const std::string password =
-      config_.connection.password_file.empty() ? std::string() : redis::read_password_file(config_.connection.password_file);
+  const std::string password = config_.connection.password_file.empty()
+                                   ? std::string()
+                                   : redis::read_password_file(config_.connection.password_file);
   switch (config_.mode) {
     case RedisInputMode::Stream:
       redis_modes::run_stream(config_, password, context);
@@ -209,7 +208,8 @@ void RedisInput::run(InputContext& context) {
   }
 }
 
-SLIPWAY_REGISTER_INPUT("redis", "Reads events from a Redis stream (consumer group), list (reliable queue) or "
+SLIPWAY_REGISTER_INPUT("redis",
+                       "Reads events from a Redis stream (consumer group), list (reliable queue) or "
                        "pub/sub channels",
                        RedisInputConfig::kSchema, &RedisInput::create);
 

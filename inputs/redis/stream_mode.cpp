@@ -87,7 +87,7 @@ class StreamReader {
   std::chrono::steady_clock::time_point next_claim_{};
   std::chrono::milliseconds claim_interval_;
   bool has_autoclaim_ = true;  // false once the server rejected XAUTOCLAIM as unknown
-  bool needs_setup_ = true;  // the group must be checked and own pending entries read
+  bool needs_setup_ = true;    // the group must be checked and own pending entries read
 };
 
 StreamReader::StreamReader(const RedisInputConfig& config, const std::string& password, InputContext& context)
@@ -95,8 +95,8 @@ StreamReader::StreamReader(const RedisInputConfig& config, const std::string& pa
       context_(context),
       connection_(config.connection, password),
       backoff_(config.connection.reconnect_initial, config.connection.reconnect_max),
-      claim_interval_(std::max<std::chrono::milliseconds>(config.claim_idle / 2,
-                                                          std::chrono::milliseconds(kMinClaimIntervalMs))) {
+      claim_interval_(
+          std::max<std::chrono::milliseconds>(config.claim_idle / 2, std::chrono::milliseconds(kMinClaimIntervalMs))) {
   const std::string stream = config.stream;
   const std::string group = config.group;
   acknowledger_ = std::make_shared<Acknowledger>(
@@ -137,9 +137,10 @@ void StreamReader::run() {
     }
     read_new_entries();
   }
-  context_.log().info("Stopped reading the Redis stream; delivered entries are acknowledged as outputs finish. "
-                      "consumer={}",
-                      config_.consumer);
+  context_.log().info(
+      "Stopped reading the Redis stream; delivered entries are acknowledged as outputs finish. "
+      "consumer={}",
+      config_.consumer);
 }
 
 // Logs a failed command. Returns false, so callers can return its result.
@@ -149,6 +150,7 @@ bool StreamReader::report_failure(std::string_view operation, const redis::Reply
     context_.health().set_degraded(fmt::format("connection to Redis lost: {}", connection_.error()));
     context_.log().warn("{} failed; reconnecting. error=\"{}\"", operation, connection_.error());
   } else {
+    context_.health().set_degraded(fmt::format("{} failed: {}", operation, reply.text()));
     context_.log().error("{} failed. error=\"{}\"", operation, reply.text());
     // Someone deleted the group (XGROUP DESTROY): it is created again.
     if (reply.text().starts_with("NOGROUP")) {
@@ -210,9 +212,10 @@ bool StreamReader::claim_idle_entries() {
     const redis::Reply reply = connection_.command(
         {"XAUTOCLAIM", config_.stream, config_.group, config_.consumer, idle, cursor, "COUNT", count});
     if (reply && reply.is_error() && reply.text().find("unknown command") != std::string_view::npos) {
-      context_.log().info("This Redis has no XAUTOCLAIM (added in 6.2); claiming with XPENDING and XCLAIM. "
-                          "stream={}",
-                          config_.stream);
+      context_.log().info(
+          "This Redis has no XAUTOCLAIM (added in 6.2); claiming with XPENDING and XCLAIM. "
+          "stream={}",
+          config_.stream);
       has_autoclaim_ = false;
       return claim_with_xclaim();
     }
@@ -274,6 +277,7 @@ bool StreamReader::read_new_entries() {
   if (!reply || reply.is_error()) {
     return report_failure("Reading new entries", reply);
   }
+  context_.health().set_healthy();
   if (reply.is_array() && reply.get()->elements > 0) {
     emit_entries(reply.get()->element[0]->element[1], false);
   }
@@ -340,8 +344,7 @@ std::size_t StreamReader::emit_entries(const redisReply* entries, bool skip_in_f
 
 // The event is the JSON in the payload field; an entry without that field
 // becomes an object of all its fields, each value a string.
-bool StreamReader::entry_event(const redisReply* entry, Event& event, std::string_view& payload,
-                               std::string& reason) {
+bool StreamReader::entry_event(const redisReply* entry, Event& event, std::string_view& payload, std::string& reason) {
   const redisReply* fields = entry->element[1];
   for (std::size_t field_idx = 0; field_idx + 1 < fields->elements; field_idx += 2) {
     if (redis::element_text(fields->element[field_idx]) == config_.payload_field) {

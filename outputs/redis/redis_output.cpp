@@ -20,12 +20,12 @@ RedisOutputMode parse_mode(const std::string& text) {
 
 config::Schema build_schema() {
   config::Schema schema;
-  schema.fields.push_back(config::Field{
-      .name = "mode",
-      .type = config::FieldType::Enum,
-      .doc = "stream: XADD to a stream; list: LPUSH onto a list; pubsub: PUBLISH on a channel",
-      .required = true,
-      .choices = {"stream", "list", "pubsub"}});
+  schema.fields.push_back(
+      config::Field{.name = "mode",
+                    .type = config::FieldType::Enum,
+                    .doc = "stream: XADD to a stream; list: LPUSH onto a list; pubsub: PUBLISH on a channel",
+                    .required = true,
+                    .choices = {"stream", "list", "pubsub"}});
   for (config::Field& field : redis::ConnectionSettings::fields()) {
     schema.fields.push_back(std::move(field));
   }
@@ -34,23 +34,22 @@ config::Schema build_schema() {
       .type = config::FieldType::String,
       .doc = "Stream, list or channel to write to; a template such as slips:{{ Category[0] }} picks it per event",
       .required = true});
-  schema.fields.push_back(config::Field{
-      .name = "max_len",
-      .type = config::FieldType::Integer,
-      .doc = "stream: trim the stream to about this many entries (XADD MAXLEN ~); 0 keeps every entry",
-      .default_text = "0",
-      .min = 0});
-  schema.fields.push_back(config::Field{
-      .name = "payload_field",
-      .type = config::FieldType::String,
-      .doc = "stream: entry field that holds the event as JSON, as the redis input reads it",
-      .default_text = "event"});
+  schema.fields.push_back(
+      config::Field{.name = "max_len",
+                    .type = config::FieldType::Integer,
+                    .doc = "stream: trim the stream to about this many entries (XADD MAXLEN ~); 0 keeps every entry",
+                    .default_text = "0",
+                    .min = 0});
+  schema.fields.push_back(
+      config::Field{.name = "payload_field",
+                    .type = config::FieldType::String,
+                    .doc = "stream: entry field that holds the event as JSON, as the redis input reads it",
+                    .default_text = "event"});
   return schema;
 }
 
 std::int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -86,11 +85,11 @@ RedisOutputConfig RedisOutputConfig::parse(const config::Section& settings, conf
   std::string problem;
   config.key = filters::FieldTemplate::parse(config.key_text, problem);
   if (!config.key) {
-    errors.add(settings.location("key"),
-               fmt::format("{}: key \"key\": invalid template \"{}\": {}", settings.context(), config.key_text, problem));
+    errors.add(settings.location("key"), fmt::format("{}: key \"key\": invalid template \"{}\": {}", settings.context(),
+                                                     config.key_text, problem));
   } else if (config.key_text.empty()) {
-    errors.add(settings.location("key"), fmt::format("{}: key \"key\" is empty; name the stream, list or channel",
-                                                     settings.context()));
+    errors.add(settings.location("key"),
+               fmt::format("{}: key \"key\" is empty; name the stream, list or channel", settings.context()));
   }
   config.max_len = static_cast<std::size_t>(settings.integer("max_len"));
   config.payload_field = settings.string("payload_field");

@@ -72,8 +72,11 @@ class RedisOutputTest : public ::testing::Test {
     return payloads;
   }
 
-  OutputContext context_{ComponentKind::Output, "share", "redis",
-                         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()), {},
+  OutputContext context_{ComponentKind::Output,
+                         "share",
+                         "redis",
+                         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()),
+                         {},
                          nullptr};
   std::unique_ptr<RedisServer> server_;
 };
@@ -107,8 +110,7 @@ TEST_F(RedisOutputTest, TrimsStreamToAboutMaxLen) {
 // the redis input in list mode takes it from.
 TEST_F(RedisOutputTest, PushesOntoList) {
   auto redis_output = output("mode: list\nkey: queue\n");
-  ASSERT_EQ(redis_output->deliver(batch_of({R"({"n":1})", R"({"n":2})"}), context_).status,
-            DeliveryStatus::Delivered);
+  ASSERT_EQ(redis_output->deliver(batch_of({R"({"n":1})", R"({"n":2})"}), context_).status, DeliveryStatus::Delivered);
 
   EXPECT_EQ(server_->command({"RPOP", "queue"}).text(), R"({"n":1})");
   EXPECT_EQ(server_->command({"RPOP", "queue"}).text(), R"({"n":2})");

@@ -38,15 +38,15 @@ TEST_P(RedisRoundTripTest, ReceivesWhatWasSent) {
     alerts += fmt::format(R"({{"ID":"{:08}","Category":["Recon.Scanning"]}})", number) + "\n";
   }
   write_file(dir_ / "alerts.json", alerts);
-  write_file(dir_ / "send.yaml", fmt::format(R"(
+  write_file(dir_ / "send.yaml",
+             fmt::format(R"(
 data_dir: {}
 inputs:
   alerts: {{type: file, paths: [{}], exit_at_eof: true}}
 outputs:
   central: {{type: redis, from: [alerts], mode: {}, url: "{}", key: slips-alerts}}
 )",
-                                             (dir_ / "var-send").string(), (dir_ / "alerts.json").string(), mode,
-                                             server_->url()));
+                         (dir_ / "var-send").string(), (dir_ / "alerts.json").string(), mode, server_->url()));
   const std::string input_key = mode == "stream" ? "stream: slips-alerts" : "key: slips-alerts";
   write_file(dir_ / "receive.yaml", fmt::format(R"(
 data_dir: {}

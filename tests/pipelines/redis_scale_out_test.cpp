@@ -110,9 +110,9 @@ outputs:
   archive: {{type: file, from: [entries], path: {}, fsync: never}}
 )",
                                      (dir / ("var-" + name)).string(), server.url(), name, outputs.back().string()));
-    consumers.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{slipway_binary(), "run", pipeline.string()}, dir / (name + ".out"),
-        dir / (name + ".err")));
+    consumers.push_back(
+        std::make_unique<ChildProcess>(std::vector<std::string>{slipway_binary(), "run", pipeline.string()},
+                                       dir / (name + ".out"), dir / (name + ".err")));
   }
 
   // Midway, once a quarter of the entries are out, the victim is frozen
@@ -157,7 +157,8 @@ outputs:
     return std::set<std::string>(ids.begin(), ids.end()).size() == kEntries && pending_total(server) == 0;
   };
   EXPECT_TRUE(wait_until(all_delivered, std::chrono::seconds(180)))
-      << "pending=" << pending_total(server) << "\n" << read_file(dir / "c0.err") << read_file(dir / "c2.err");
+      << "pending=" << pending_total(server) << "\n"
+      << read_file(dir / "c0.err") << read_file(dir / "c2.err");
 
   for (int consumer_idx = 0; consumer_idx < kConsumers; ++consumer_idx) {
     if (consumer_idx != kKilledConsumer) {

@@ -75,9 +75,8 @@ std::vector<std::string> idea_ids(const std::filesystem::path& path) {
     json::ParseResult parsed = json::parse(line);
     const json::Value* format = parsed.value ? parsed.value->find("Format") : nullptr;
     const json::Value* id = parsed.value ? parsed.value->find("ID") : nullptr;
-    ids.push_back(format != nullptr && id != nullptr && id->is_string() && format->as_string() == "IDEA0"
-                      ? id->as_string()
-                      : "");
+    ids.push_back(
+        format != nullptr && id != nullptr && id->is_string() && format->as_string() == "IDEA0" ? id->as_string() : "");
   }
   return ids;
 }
@@ -120,7 +119,8 @@ TEST_F(SlipsRedisLiveTest, DeliversEveryEvidenceOnce) {
 
   publish(*server_, 0, kEvidence);
   ASSERT_TRUE(wait_until([&] { return count_lines(archive()) >= kEvidence; }, std::chrono::seconds(120)))
-      << "lines=" << count_lines(archive()) << "\n" << read_file(dir_ / "stderr");
+      << "lines=" << count_lines(archive()) << "\n"
+      << read_file(dir_ / "stderr");
   slipway->send_signal(SIGTERM);
   ASSERT_EQ(slipway->wait(std::chrono::seconds(30)), 0) << read_file(dir_ / "stderr");
 
@@ -189,9 +189,9 @@ outputs:
 )",
                                                (dir_ / "var").string(), server_->url(), destination.url()));
   destination.stop();
-  auto slipway = std::make_unique<ChildProcess>(
-      std::vector<std::string>{slipway_binary(), "run", (dir_ / "outage.yaml").string()}, dir_ / "stdout",
-      dir_ / "stderr");
+  auto slipway =
+      std::make_unique<ChildProcess>(std::vector<std::string>{slipway_binary(), "run", (dir_ / "outage.yaml").string()},
+                                     dir_ / "stdout", dir_ / "stderr");
   ASSERT_TRUE(subscribed(*server_)) << read_file(dir_ / "stderr");
 
   const auto outage_end = std::chrono::steady_clock::now() + kOutage;
@@ -202,7 +202,8 @@ outputs:
 
   const auto delivered = [&] { return destination.command({"LLEN", "idea"}).integer(); };
   EXPECT_TRUE(wait_until([&] { return delivered() >= static_cast<long long>(kEvidence); }, std::chrono::seconds(60)))
-      << "delivered=" << delivered() << "\n" << read_file(dir_ / "stderr");
+      << "delivered=" << delivered() << "\n"
+      << read_file(dir_ / "stderr");
   slipway->send_signal(SIGTERM);
   ASSERT_EQ(slipway->wait(std::chrono::seconds(30)), 0) << read_file(dir_ / "stderr");
 

@@ -78,10 +78,25 @@ std::string RedisServer::unix_url() const { return fmt::format("unix://{}", sock
 void RedisServer::start() {
   constexpr int kAttempts = 3;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    std::vector<std::string> arguments = {binary().string(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                          "--unixsocket", socket_path_.string(), "--unixsocketperm", "700",
-                                          "--save", "", "--appendonly", "no", "--dir", dir_.path().string(),
-                                          "--daemonize", "no", "--loglevel", "warning"};
+    std::vector<std::string> arguments = {binary().string(),
+                                          "--port",
+                                          std::to_string(port_),
+                                          "--bind",
+                                          "127.0.0.1",
+                                          "--unixsocket",
+                                          socket_path_.string(),
+                                          "--unixsocketperm",
+                                          "700",
+                                          "--save",
+                                          "",
+                                          "--appendonly",
+                                          "no",
+                                          "--dir",
+                                          dir_.path().string(),
+                                          "--daemonize",
+                                          "no",
+                                          "--loglevel",
+                                          "warning"};
     if (!password_.empty()) {
       arguments.insert(arguments.end(), {"--requirepass", password_});
     }

@@ -49,9 +49,8 @@ class RedisInputTest : public ::testing::Test {
   // Builds an input on this test's server from YAML without the url.
   std::unique_ptr<Input> input(const std::string& yaml) {
     config::Errors errors;
-    auto built = make_input(fmt::format("url: {}\nreconnect_initial_ms: 20\nreconnect_max_ms: 200\n{}",
-                                        server_->url(), yaml),
-                            errors);
+    auto built = make_input(
+        fmt::format("url: {}\nreconnect_initial_ms: 20\nreconnect_max_ms: 200\n{}", server_->url(), yaml), errors);
     EXPECT_FALSE(errors.has_errors()) << errors.format();
     return built;
   }
@@ -61,9 +60,7 @@ class RedisInputTest : public ::testing::Test {
                                                                 std::make_shared<slipway::testing::CheckpointMap>());
   }
 
-  long long integer(const std::vector<std::string_view>& command) {
-    return server_->command(command).integer();
-  }
+  long long integer(const std::vector<std::string_view>& command) { return server_->command(command).integer(); }
 
   // Number of entries pending in `group` of `stream`.
   long long pending(const std::string& stream, const std::string& group) {

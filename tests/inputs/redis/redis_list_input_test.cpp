@@ -42,8 +42,7 @@ TEST_F(RedisListInputTest, RecoversLeftoversAtStart) {
   context->start(input("mode: list\nkey: queue\n"));
 
   ASSERT_TRUE(context->wait_for_events(3));
-  EXPECT_EQ(context->event_texts(),
-            (std::vector<std::string>{R"({"left": 1})", R"({"left": 2})", R"({"new": 3})"}));
+  EXPECT_EQ(context->event_texts(), (std::vector<std::string>{R"({"left": 1})", R"({"left": 2})", R"({"new": 3})"}));
   EXPECT_TRUE(wait_until([&] { return integer({"LLEN", "queue:processing"}) == 0; }, kDeadline));
 }
 

@@ -27,9 +27,8 @@ class RedisPubsubInputTest : public RedisInputTest {
     return wait_until(
         [&] {
           const redis::Reply numsub = server_->command({"PUBSUB", "NUMSUB", "export_evidence"});
-          const long long subscribers = numsub.is_array() && numsub.get()->elements == 2
-                                            ? numsub.get()->element[1]->integer
-                                            : 0;
+          const long long subscribers =
+              numsub.is_array() && numsub.get()->elements == 2 ? numsub.get()->element[1]->integer : 0;
           return subscribers == channels && integer({"PUBSUB", "NUMPAT"}) == patterns;
         },
         kDeadline);

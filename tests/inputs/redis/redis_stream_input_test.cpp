@@ -110,8 +110,8 @@ TEST_F(RedisStreamInputTest, ClaimsEntriesOfDeadConsumer) {
 // A server without XAUTOCLAIM, as Redis before 6.2, still has its dead
 // consumers' entries claimed, through XPENDING and XCLAIM.
 TEST_F(RedisStreamInputTest, ClaimsWithXclaimWithoutXautoclaim) {
-  server_ = std::make_unique<slipway::testing::RedisServer>("", std::vector<std::string>{"--rename-command",
-                                                                                         "XAUTOCLAIM", ""});
+  server_ = std::make_unique<slipway::testing::RedisServer>(
+      "", std::vector<std::string>{"--rename-command", "XAUTOCLAIM", ""});
   ASSERT_TRUE(server_->command({"XAUTOCLAIM", "alerts", "g", "c", "0", "0"}).is_error());
   server_->command({"XGROUP", "CREATE", "alerts", "slipway", "0", "MKSTREAM"});
   server_->command({"XADD", "alerts", "*", "event", R"({"orphan": 1})"});
@@ -197,6 +197,23 @@ TEST_F(RedisStreamInputTest, ReconnectsAfterServerRestart) {
   EXPECT_GE(context->metrics().errors.load(), 1u);
 }
 
+// A key of another type marks the input degraded with the server's error
+// until the key is fixed; then reading starts.
+TEST_F(RedisStreamInputTest, DegradedWhileKeyHasWrongType) {
+  server_->command({"SET", "alerts", "not a stream"});
+  auto context = this->context();
+  context->start(input("mode: stream\nstream: alerts\nblock_ms: 50\n"));
+
+  ASSERT_TRUE(
+      context->wait_until([&] { return context->health().degraded_reason().find("WRONGTYPE") != std::string::npos; }));
+  EXPECT_GE(context->metrics().errors.load(), 1u);
+
+  server_->command({"DEL", "alerts"});
+  server_->command({"XADD", "alerts", "*", "event", R"({"fixed": true})"});
+  ASSERT_TRUE(context->wait_for_events(1));
+  EXPECT_TRUE(wait_until([&] { return context->health().degraded_reason().empty(); }, kDeadline));
+}
+
 // A Unix socket URL reaches the same server.
 TEST_F(RedisStreamInputTest, ConnectsThroughUnixSocket) {
   server_->command({"XADD", "alerts", "*", "event", R"({"via": "socket"})"});
@@ -230,8 +247,8 @@ TEST_F(RedisPasswordInputTest, AuthenticatesWithPasswordFile) {
   ASSERT_TRUE(good->wait_for_events(1));
 
   auto bad = context();
-  bad->start(input(fmt::format("mode: stream\nstream: alerts\nconsumer: other\npassword_file: {}\n",
-                               (dir_ / "bad").string())));
+  bad->start(input(
+      fmt::format("mode: stream\nstream: alerts\nconsumer: other\npassword_file: {}\n", (dir_ / "bad").string())));
   ASSERT_TRUE(bad->wait_until([&] { return bad->log_contains("WRONGPASS"); }));
   EXPECT_NE(bad->health().degraded_reason(), "");
   EXPECT_GE(bad->metrics().errors.load(), 1u);
@@ -248,9 +265,10 @@ TEST_F(RedisPasswordInputTest, StopsWhenPasswordFileIsMissing) {
   context->start(input(fmt::format("mode: stream\nstream: alerts\npassword_file: {}\n", (dir_ / "absent").string())));
 
   ASSERT_TRUE(context->wait_for_finish());
-  EXPECT_EQ(context->run_error(),
-            fmt::format("password_file {} cannot be read: No such file or directory; check the path and its permissions",
-                        (dir_ / "absent").string()));
+  EXPECT_EQ(
+      context->run_error(),
+      fmt::format("password_file {} cannot be read: No such file or directory; check the path and its permissions",
+                  (dir_ / "absent").string()));
 }
 
 TEST(RedisInputConfigTest, RejectsKeyOfAnotherMode) {
@@ -266,7 +284,8 @@ TEST(RedisInputConfigTest, RequiresStreamInStreamMode) {
 }
 
 TEST(RedisInputConfigTest, RejectsPasswordInUrl) {
-  const std::string errors = RedisInputTest::config_errors("mode: stream\nstream: s\nurl: redis://:hunter2@host:6379/0\n");
+  const std::string errors =
+      RedisInputTest::config_errors("mode: stream\nstream: s\nurl: redis://:hunter2@host:6379/0\n");
   EXPECT_EQ(errors,
             "test.yaml:3:6: input \"events\" (redis): key \"url\": invalid Redis URL: a password in the URL would be "
             "visible in logs and configuration dumps; put it in the file named by password_file and the user name "
@@ -306,8 +325,9 @@ TEST(RedisUrlTest, ParsesTcpAndUnixForms) {
   EXPECT_EQ(socket->database, 3);
 
   EXPECT_FALSE(redis::parse_url("rediss://host:6380", error));
-  EXPECT_EQ(error, "TLS (rediss://) is not supported; use redis://HOST:PORT/DB or unix:///PATH/TO.sock, through a "
-                   "TLS tunnel for a remote server");
+  EXPECT_EQ(error,
+            "TLS (rediss://) is not supported; use redis://HOST:PORT/DB or unix:///PATH/TO.sock, through a "
+            "TLS tunnel for a remote server");
   EXPECT_FALSE(redis::parse_url("http://host", error));
   EXPECT_EQ(error, "unknown scheme; use redis://HOST:PORT/DB or unix:///PATH/TO.sock");
 }
