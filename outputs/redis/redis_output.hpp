@@ -2,8 +2,9 @@
 // optionally trimmed to about `max_len` entries), a list (LPUSH, read back
 // oldest first by the `redis` input in list mode) or a pub/sub channel
 // (PUBLISH). The key or channel is a template over the event's fields. A
-// batch is sent as one pipeline; a lost connection retries the whole
-// batch, so an event may arrive twice, never zero times.
+// batch is sent as one pipeline, and a lost connection retries the whole
+// batch, so an event may arrive twice. An event that cannot be written
+// (missing key field, error reply) goes to the dead-letter file.
 #pragma once
 
 #include <cstddef>
