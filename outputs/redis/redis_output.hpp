@@ -4,7 +4,8 @@
 // (PUBLISH). The key or channel is a template over the event's fields. A
 // batch is sent as one pipeline, and a lost connection retries the whole
 // batch, so an event may arrive twice. An event that cannot be written
-// (missing key field, error reply) goes to the dead-letter file.
+// (missing key field, an error reply such as WRONGTYPE) goes to the
+// dead-letter file; OOM, LOADING, BUSY and TRYAGAIN replies are retried.
 #pragma once
 
 #include <cstddef>
