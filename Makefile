@@ -6,7 +6,8 @@ PACKAGES := build-essential cmake pkg-config python3 python3-jsonschema \
   libyaml-cpp-dev libsimdjson-dev libconcurrentqueue-dev libspdlog-dev libfmt-dev \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev \
   libssl-dev zlib1g-dev libhowardhinnant-date-dev tzdata libre2-dev \
-  libcurl4-openssl-dev libcpp-httplib-dev openssl syslog-ng-core
+  libcurl4-openssl-dev libcpp-httplib-dev openssl syslog-ng-core \
+  libhiredis-dev redis-server
 
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
