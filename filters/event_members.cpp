@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/json.hpp"
+#include "engine/json_scan.hpp"
 
 namespace slipway::filters::flow {
 
@@ -23,26 +24,22 @@ std::size_t skip_space(std::string_view text, std::size_t pos) {
 }
 
 // Returns the offset after the string that opens at text[pos], or kNotFound.
+// The search stops at quotes and backslashes (and at bytes the scan does
+// not care about, which it steps over); a backslash always escapes the
+// next byte, so an escaped quote never ends the string.
 std::size_t skip_string(std::string_view text, std::size_t pos) {
   const char* const data = text.data();
   ++pos;
-  while (pos < text.size()) {
-    const void* quote = std::memchr(data + pos, '"', text.size() - pos);
-    if (quote == nullptr) {
+  while (true) {
+    pos = json::detail::find_string_special(data, pos, text.size());
+    if (pos >= text.size()) {
       return kNotFound;
     }
-    const auto quote_pos = static_cast<std::size_t>(static_cast<const char*>(quote) - data);
-    // A quote after an odd number of backslashes is part of the string.
-    std::size_t backslashes = 0;
-    while (quote_pos - backslashes > pos && data[quote_pos - backslashes - 1] == '\\') {
-      ++backslashes;
+    if (data[pos] == '"') {
+      return pos + 1;
     }
-    if (backslashes % 2 == 0) {
-      return quote_pos + 1;
-    }
-    pos = quote_pos + 1;
+    pos += data[pos] == '\\' ? 2 : 1;
   }
-  return kNotFound;
 }
 
 // Returns the offset after the object or array that opens at text[pos].
