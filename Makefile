@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test test-asan test-tsan bench install clean
+.PHONY: all deps build demo test test-asan test-tsan bench install deb clean
 
 all: build
 
@@ -57,5 +57,19 @@ test-tsan: deps build-tsan/CMakeCache.txt
 bench: build
 	@bash bench/run.sh
 
+# Installs into CMAKE_INSTALL_PREFIX (/usr/local unless CMAKE_FLAGS sets it).
+install: build
+	$(SUDO) cmake --install build
+
+# A Debian package in build-deb/, built with the prefix /usr that the
+# systemd unit names.
+build-deb/CMakeCache.txt: | deps
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF $(CMAKE_FLAGS)
+
+deb: deps build-deb/CMakeCache.txt
+	cmake --build build-deb -j $(JOBS) --target slipway
+	cd build-deb && cpack -G DEB
+	@ls build-deb/*.deb
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-deb

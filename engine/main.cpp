@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/commands.hpp"
+#include "engine/convert_slips.hpp"
 #include "engine/pipeline_tests.hpp"
 #include "engine/replay.hpp"
 
@@ -74,6 +75,15 @@ int main(int argc, char** argv) {
   dlq_replay->add_option("output_id", output_id, "Id of the output whose dead letters are sent again")->required();
   dlq_replay->add_option("-c,--config", config_file, "Pipeline file (YAML) that defines the output")->required();
 
+  std::string slips_file;
+  std::string warden_conf_file;
+  CLI::App* convert = app.add_subcommand(
+      "convert-slips", "Print a pipeline that does what the exporting settings of a Slips configuration do");
+  convert->add_option("slips_yaml", slips_file, "Slips configuration file, e.g. /opt/Slips/config/slips.yaml")
+      ->required();
+  convert->add_option("--warden-conf", warden_conf_file,
+                      "warden.conf for the Warden components, instead of the file cesnet.configuration_file names");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -82,6 +92,13 @@ int main(int argc, char** argv) {
   }
   options.log_format = log_format == "json" ? logging::Format::Json : logging::Format::Text;
 
+  if (convert->parsed()) {
+    std::optional<std::filesystem::path> warden_conf;
+    if (!warden_conf_file.empty()) {
+      warden_conf = warden_conf_file;
+    }
+    return convert_slips::run(slips_file, warden_conf);
+  }
   if (test->parsed()) {
     return pipeline_tests::run(test_pipeline, {test_files.begin(), test_files.end()}, options);
   }
