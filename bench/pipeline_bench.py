@@ -27,7 +27,6 @@ ZEEK_COLUMNS = ("ts, uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p, proto, ser
 # reads from the last filter listed.
 PIPELINES = {
     "file -> file": ("", ""),
-    "file -> file, fsync: never": ("", "\n    fsync: never"),
     "file -> idea_normalize -> file": ("""
 filters:
   idea:

@@ -1,10 +1,19 @@
 #include "engine/command_support.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -36,23 +45,55 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-StopSignalWatcher::StopSignalWatcher(std::function<void()> on_stop) : on_stop_(std::move(on_stop)), signals_(stop_signals()) {
+SignalWaiter::SignalWaiter(const sigset_t& signals)
+    : signal_fd_(::signalfd(-1, &signals, SFD_CLOEXEC)), wake_fd_(::eventfd(0, EFD_CLOEXEC)) {
+  if (signal_fd_ < 0 || wake_fd_ < 0) {
+    throw std::runtime_error(fmt::format("failed to watch for signals: {}", std::strerror(errno)));
+  }
+}
+
+SignalWaiter::~SignalWaiter() {
+  ::close(signal_fd_);
+  ::close(wake_fd_);
+}
+
+int SignalWaiter::wait() {
+  while (true) {
+    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw std::runtime_error(fmt::format("failed to wait for signals: {}", std::strerror(errno)));
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      return 0;
+    }
+    signalfd_siginfo info{};
+    if ((fds[0].revents & POLLIN) != 0 && ::read(signal_fd_, &info, sizeof info) == sizeof info) {
+      return static_cast<int>(info.ssi_signo);
+    }
+  }
+}
+
+void SignalWaiter::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
+}
+
+StopSignalWatcher::StopSignalWatcher(std::function<void()> on_stop)
+    : on_stop_(std::move(on_stop)), waiter_(stop_signals()) {
   thread_ = std::thread([this] { watch(); });
 }
 
 StopSignalWatcher::~StopSignalWatcher() {
-  done_.store(true);
+  waiter_.wake();
   thread_.join();
 }
 
 void StopSignalWatcher::watch() {
-  constexpr timespec kPollInterval{0, 200'000'000};
   int received = 0;
-  while (!done_.load()) {
-    const int signal_number = sigtimedwait(&signals_, nullptr, &kPollInterval);
-    if (signal_number <= 0) {
-      continue;
-    }
+  while (const int signal_number = waiter_.wait()) {
     ++received;
     if (received == 1) {
       spdlog::info("Stopping: draining events in flight. signal={}", strsignal(signal_number));

@@ -25,6 +25,25 @@ std::optional<config::PipelineConfig> load_and_check(const std::filesystem::path
 // the watcher alone.
 void block_stop_signals();
 
+// Waits for signals that every thread blocks, without polling: a signalfd
+// delivers them, and wake() ends a wait at once, so a watcher thread joins
+// without delaying the exit.
+class SignalWaiter {
+ public:
+  explicit SignalWaiter(const sigset_t& signals);
+  ~SignalWaiter();
+  SignalWaiter(const SignalWaiter&) = delete;
+  SignalWaiter& operator=(const SignalWaiter&) = delete;
+
+  // Returns the next signal's number, or 0 once wake() was called.
+  int wait();
+  void wake();
+
+ private:
+  int signal_fd_ = -1;
+  int wake_fd_ = -1;
+};
+
 // Waits for SIGINT or SIGTERM on its own thread. The first signal calls
 // `on_stop`; a second one exits at once without draining.
 class StopSignalWatcher {
@@ -38,8 +57,7 @@ class StopSignalWatcher {
   void watch();
 
   std::function<void()> on_stop_;
-  sigset_t signals_{};
-  std::atomic<bool> done_{false};
+  SignalWaiter waiter_;
   std::thread thread_;
 };
 

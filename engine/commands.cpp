@@ -16,6 +16,7 @@
 
 #include "config/pipeline_config.hpp"
 #include "engine/api_server.hpp"
+#include "engine/command_support.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/registry.hpp"
 
@@ -102,24 +103,19 @@ class RunControl {
 class SignalWatcher {
  public:
   SignalWatcher(RunControl& control, std::filesystem::path config_file)
-      : control_(control), config_file_(std::move(config_file)), signals_(handled_signals()) {
+      : control_(control), config_file_(std::move(config_file)), waiter_(handled_signals()) {
     thread_ = std::thread([this] { watch(); });
   }
 
   ~SignalWatcher() {
-    done_.store(true);
+    waiter_.wake();
     thread_.join();
   }
 
  private:
   void watch() {
-    constexpr timespec kPollInterval{0, 200'000'000};
     int stop_signals = 0;
-    while (!done_.load()) {
-      const int signal_number = sigtimedwait(&signals_, nullptr, &kPollInterval);
-      if (signal_number <= 0) {
-        continue;
-      }
+    while (const int signal_number = waiter_.wait()) {
       if (signal_number == SIGHUP) {
         reload();
         continue;
@@ -157,8 +153,7 @@ class SignalWatcher {
 
   RunControl& control_;
   std::filesystem::path config_file_;
-  sigset_t signals_{};
-  std::atomic<bool> done_{false};
+  SignalWaiter waiter_;
   std::thread thread_;
 };
 
