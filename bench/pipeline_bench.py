@@ -76,6 +76,9 @@ filters:
 
 def run_measured(command):
     """Runs a command; returns (wall seconds, peak RSS in MiB, CPU seconds of all its threads)."""
+    # Write back the files earlier runs left dirty first, so that the kernel's
+    # writeback does not compete with the measured run.
+    os.sync()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
