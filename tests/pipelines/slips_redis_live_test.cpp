@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "engine/json.hpp"
+#include "tests/support/alert_files.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -163,9 +164,6 @@ TEST_F(SlipsRedisLiveTest, RestartLosesOnlyMessagesPublishedWhileDown) {
 
 // 10k evidence published while the output's server is down for 30 s wait
 // in the pipeline's memory buffer and all arrive once it is back.
-// TODO: kill slipway with SIGKILL during the outage and expect every
-// evidence after the restart. That needs the outputs' disk buffers, because
-// until they exist the events waiting in memory are lost.
 TEST_F(SlipsRedisLiveTest, DeliversEverythingAfterOutputOutage) {
   constexpr auto kOutage = std::chrono::seconds(30);
   RedisServer destination;
@@ -217,6 +215,68 @@ outputs:
   EXPECT_EQ(ids.size(), kEvidence);
   EXPECT_EQ(ids.count(evidence_id(0)), 1u);
   EXPECT_EQ(ids.count(evidence_id(kEvidence - 1)), 1u);
+  EXPECT_EQ(delivered(), static_cast<long long>(kEvidence));
+}
+
+// With a disk buffer, evidence taken from pub/sub during an outage survives
+// a SIGKILL: it counts as accepted once on disk, and the restarted pipeline
+// delivers it when the destination is back, although pub/sub keeps nothing.
+TEST_F(SlipsRedisLiveTest, DiskBufferKeepsEvidenceThroughKillDuringOutage) {
+  constexpr auto kStepTimeout = std::chrono::seconds(120);
+  RedisServer destination;
+  write_file(dir_ / "outage.yaml", fmt::format(R"(
+data_dir: {}
+api: {{address: "127.0.0.1:0"}}
+inputs:
+  slips_redis: {{type: redis, mode: pubsub, url: "{}", channels: [export_evidence]}}
+filters:
+  once_per_id: {{type: dedupe, from: [slips_redis], key: [id]}}
+  idea: {{type: idea_normalize, from: [once_per_id]}}
+outputs:
+  share:
+    type: redis
+    from: [idea]
+    mode: list
+    url: "{}"
+    key: idea
+    timeout_ms: 500
+    buffer: {{type: disk, max_bytes: 268435456}}
+    retry: {{initial_backoff_ms: 100, max_backoff_ms: 1000}}
+)",
+                                               (dir_ / "var").string(), server_->url(), destination.url()));
+  destination.stop();
+  const std::vector<std::string> command = {slipway_binary(), "run", (dir_ / "outage.yaml").string()};
+  auto first = std::make_unique<ChildProcess>(command, dir_ / "stdout1", dir_ / "stderr1");
+  ASSERT_TRUE(subscribed(*server_)) << read_file(dir_ / "stderr1");
+  std::optional<int> port;
+  ASSERT_TRUE(wait_until([&] { return (port = api_port_from_log(dir_ / "stderr1")).has_value(); }, kStepTimeout))
+      << read_file(dir_ / "stderr1");
+
+  publish(*server_, 0, kEvidence);
+  ASSERT_TRUE(wait_until(
+      [&] { return scrape_metric(*port, "slipway_component_buffer_events", "share") == double(kEvidence); },
+      kStepTimeout))
+      << read_file(dir_ / "stderr1");
+  first->send_signal(SIGKILL);
+  ASSERT_EQ(first->wait(kStepTimeout), 128 + SIGKILL);
+
+  destination.start();
+  auto second = std::make_unique<ChildProcess>(command, dir_ / "stdout2", dir_ / "stderr2");
+  const auto delivered = [&] { return destination.command({"LLEN", "idea"}).integer(); };
+  EXPECT_TRUE(wait_until([&] { return delivered() >= static_cast<long long>(kEvidence); }, kStepTimeout))
+      << "delivered=" << delivered() << "\n"
+      << read_file(dir_ / "stderr2");
+  second->send_signal(SIGTERM);
+  ASSERT_EQ(second->wait(kStepTimeout), 0) << read_file(dir_ / "stderr2");
+
+  std::set<std::string> ids;
+  const redis::Reply items = destination.command({"LRANGE", "idea", "0", "-1"});
+  for (std::size_t item_idx = 0; items.is_array() && item_idx < items.get()->elements; ++item_idx) {
+    json::ParseResult parsed = json::parse(redis::element_text(items.get()->element[item_idx]));
+    const json::Value* id = parsed.value ? parsed.value->find("ID") : nullptr;
+    ids.insert(id != nullptr && id->is_string() ? id->as_string() : "");
+  }
+  EXPECT_EQ(ids.size(), kEvidence);
   EXPECT_EQ(delivered(), static_cast<long long>(kEvidence));
 }
 
