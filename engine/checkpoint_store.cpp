@@ -109,23 +109,27 @@ std::map<std::string, std::string> CheckpointStore::load(const std::string& comp
 }
 
 void CheckpointStore::update(const std::string& component_id, const std::vector<CheckpointEntry>& entries) {
-  {
-    std::lock_guard lock(mutex_);
-    for (const CheckpointEntry& entry : entries) {
-      pending_[Key{component_id, entry.key}] = entry.value;
-    }
-    ++requested_generation_;
+  std::unique_lock lock(mutex_);
+  for (const CheckpointEntry& entry : entries) {
+    pending_[Key{component_id, entry.key}] = entry.value;
   }
-  changed_.notify_one();
+  request_write(lock);
 }
 
 void CheckpointStore::remove(const std::string& component_id, const std::string& key) {
-  {
-    std::lock_guard lock(mutex_);
-    pending_[Key{component_id, key}] = std::nullopt;
-    ++requested_generation_;
-  }
+  std::unique_lock lock(mutex_);
+  pending_[Key{component_id, key}] = std::nullopt;
+  request_write(lock);
+}
+
+void CheckpointStore::request_write(std::unique_lock<std::mutex>& lock) {
+  const std::uint64_t target = ++requested_generation_;
   changed_.notify_one();
+  // Without an interval the caller, an output releasing a delivered batch,
+  // waits for the commit, so a crash repeats at most the batch it is writing.
+  if (commit_interval_.count() == 0) {
+    written_.wait(lock, [&] { return written_generation_ >= target; });
+  }
 }
 
 void CheckpointStore::flush() {

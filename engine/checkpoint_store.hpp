@@ -27,7 +27,8 @@ class CheckpointStore {
  public:
   // Opens or creates `data_dir/checkpoints.db`; throws std::runtime_error
   // with the path and SQLite's message when that fails. Commits are at
-  // least `commit_interval` apart unless flushed.
+  // least `commit_interval` apart unless flushed; with an interval of 0,
+  // update() and remove() return only once their change is stored.
   explicit CheckpointStore(const std::filesystem::path& data_dir,
                            std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50));
   ~CheckpointStore();
@@ -46,6 +47,8 @@ class CheckpointStore {
  private:
   using Key = std::pair<std::string, std::string>;  // component id, checkpoint key
 
+  // Wakes the writer; with a zero commit interval, also waits until it has stored the change.
+  void request_write(std::unique_lock<std::mutex>& lock);
   void run_writer();
   void write_pending(std::map<Key, std::optional<std::string>> pending);
 

@@ -163,8 +163,51 @@ void FileOutput::start(OutputContext& context) {
                                          std::strerror(errno)));
   }
   last_sync_ = std::chrono::steady_clock::now();
+  cut_partial_last_line(context);
   write_header(context);
   context.log().info("Writing to file. path={}", config_.path.string());
+}
+
+// A process killed in the middle of write() can leave part of a batch, its
+// last line cut. That batch was not acknowledged and is written again, so
+// cutting the file back to its last line break keeps every line whole.
+void FileOutput::cut_partial_last_line(OutputContext& context) {
+  // fd_ is write-only, so the file is read through a second descriptor.
+  const int reader = ::open(config_.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (reader < 0) {
+    return;
+  }
+  struct stat status {};
+  char last = '\n';
+  if (::fstat(reader, &status) != 0 || status.st_size == 0 || ::pread(reader, &last, 1, status.st_size - 1) != 1 ||
+      last == '\n') {
+    ::close(reader);
+    return;
+  }
+
+  constexpr off_t kChunkBytes = 64 * 1024;
+  std::vector<char> chunk;
+  off_t keep = 0;
+  for (off_t end = status.st_size; end > 0;) {
+    const off_t start = std::max<off_t>(0, end - kChunkBytes);
+    chunk.resize(static_cast<std::size_t>(end - start));
+    if (::pread(reader, chunk.data(), chunk.size(), start) != static_cast<ssize_t>(chunk.size())) {
+      break;
+    }
+    const auto newline = std::find(chunk.rbegin(), chunk.rend(), '\n');
+    if (newline != chunk.rend()) {
+      keep = start + static_cast<off_t>(chunk.rend() - newline);
+      break;
+    }
+    end = start;
+  }
+  ::close(reader);
+
+  if (::ftruncate(fd_, keep) == 0) {
+    context.log().warn("The file ended in a cut line, left by an earlier run that stopped while writing; removed "
+                       "it, and the batch it belonged to is written again. path={} removed_bytes={}",
+                       config_.path.string(), status.st_size - keep);
+  }
 }
 
 void FileOutput::write_header(OutputContext& context) {

@@ -45,6 +45,7 @@ class FileOutput final : public Output {
  private:
   void sync(OutputContext& context);
   // Writes the TSV header row when the file is empty.
+  void cut_partial_last_line(OutputContext& context);
   void write_header(OutputContext& context);
 
   FileOutputConfig config_;

@@ -67,6 +67,32 @@ TEST_F(FileOutputTest, KeepsExistingContent) {
   EXPECT_EQ(read_file(path), "{\"ID\":\"old\"}\n{\"ID\":\"new\"}\n");
 }
 
+// A line cut by a process killed while writing is removed at start, so the
+// batch written again does not continue it; whole lines stay.
+TEST_F(FileOutputTest, RemovesCutLastLineAtStart) {
+  const auto path = dir_ / "alerts.json";
+  slipway::testing::write_file(path, "{\"ID\":\"old\"}\n{\"ID\":\"cu");
+  auto output = make("path: " + path.string());
+
+  output->start(context_);
+  output->write(batch_of({R"({"ID":"cut"})"}), context_);
+  output->stop(context_);
+
+  EXPECT_EQ(read_file(path), "{\"ID\":\"old\"}\n{\"ID\":\"cut\"}\n");
+}
+
+// A file holding only a cut line becomes empty before the first write.
+TEST_F(FileOutputTest, RemovesCutOnlyLineAtStart) {
+  const auto path = dir_ / "alerts.json";
+  slipway::testing::write_file(path, std::string(100000, 'x'));
+  auto output = make("path: " + path.string());
+
+  output->start(context_);
+  output->stop(context_);
+
+  EXPECT_EQ(read_file(path), "");
+}
+
 // A path that cannot be opened stops the start with a message naming it.
 TEST_F(FileOutputTest, ReportsUnwritablePath) {
   slipway::testing::write_file(dir_ / "blocker", "");
