@@ -191,6 +191,9 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& config, 
         break;
       case ComponentKind::Output: {
         node->output = component.type->make_output(settings, errors);
+        if (!node->output) {
+          break;  // the factory reported why in `errors`, which ends the build below
+        }
         node->context = std::make_unique<ComponentContext>(ComponentKind::Output, node->id, node->type, log,
                                                            config.data_dir, pipeline->dead_letters_);
         const OutputSettings output_settings = OutputSettings::parse(
