@@ -23,11 +23,14 @@ namespace slipway::commands {
 
 namespace {
 
-sigset_t stop_signals() {
+sigset_t stop_signals(bool with_reload) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  if (with_reload) {
+    sigaddset(&signals, SIGHUP);
+  }
   return signals;
 }
 
@@ -40,8 +43,8 @@ std::optional<config::PipelineConfig> load_and_check(const std::filesystem::path
   return pipeline;
 }
 
-void block_stop_signals() {
-  const sigset_t signals = stop_signals();
+void block_stop_signals(bool with_reload) {
+  const sigset_t signals = stop_signals(with_reload);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
@@ -81,19 +84,23 @@ void SignalWaiter::wake() {
   [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
 }
 
-StopSignalWatcher::StopSignalWatcher(std::function<void()> on_stop)
-    : on_stop_(std::move(on_stop)), waiter_(stop_signals()) {
+SignalWatcher::SignalWatcher(std::function<void()> on_stop, std::function<void()> on_reload)
+    : on_stop_(std::move(on_stop)), on_reload_(std::move(on_reload)), waiter_(stop_signals(bool(on_reload_))) {
   thread_ = std::thread([this] { watch(); });
 }
 
-StopSignalWatcher::~StopSignalWatcher() {
+SignalWatcher::~SignalWatcher() {
   waiter_.wake();
   thread_.join();
 }
 
-void StopSignalWatcher::watch() {
+void SignalWatcher::watch() {
   int received = 0;
   while (const int signal_number = waiter_.wait()) {
+    if (signal_number == SIGHUP) {
+      on_reload_();
+      continue;
+    }
     ++received;
     if (received == 1) {
       spdlog::info("Stopping: draining events in flight. signal={}", strsignal(signal_number));

@@ -1,15 +1,11 @@
 #include "engine/commands.hpp"
 
-#include <signal.h>
-
-#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -33,23 +29,6 @@ void configure_logging(const GlobalOptions& options, const config::PipelineConfi
 }
 
 namespace {
-
-sigset_t handled_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  return signals;
-}
-
-// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread. Threads inherit
-// the mask, so calling this before any thread starts keeps the signals for
-// the watcher alone.
-void block_handled_signals() {
-  const sigset_t signals = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
 
 // Requests from the signal thread to the main thread, which runs one
 // pipeline after another: stop, or replace the running pipeline by a new configuration.
@@ -98,64 +77,26 @@ class RunControl {
   std::optional<config::PipelineConfig> next_;
 };
 
-// Waits for signals on its own thread: SIGINT and SIGTERM stop, SIGHUP
-// reloads the pipeline file once it passes every check.
-class SignalWatcher {
- public:
-  SignalWatcher(RunControl& control, std::filesystem::path config_file)
-      : control_(control), config_file_(std::move(config_file)), waiter_(handled_signals()) {
-    thread_ = std::thread([this] { watch(); });
-  }
-
-  ~SignalWatcher() {
-    waiter_.wake();
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    int stop_signals = 0;
-    while (const int signal_number = waiter_.wait()) {
-      if (signal_number == SIGHUP) {
-        reload();
-        continue;
-      }
-      ++stop_signals;
-      if (stop_signals == 1) {
-        spdlog::info("Stopping: draining events in flight. signal={}", strsignal(signal_number));
-        control_.request_stop();
-      } else {
-        // A second signal means the user will not wait; checkpoints only
-        // cover delivered events, so undelivered ones are read again later.
-        spdlog::warn("Second signal: exiting without draining. signal={}", strsignal(signal_number));
-        std::_Exit(kExitFailure);
-      }
+// Loads the pipeline file again after SIGHUP. A file with errors is logged
+// and the running pipeline continues; a valid one replaces it after a drain.
+void reload_pipeline(RunControl& control, const std::filesystem::path& config_file) {
+  config::Errors errors;
+  std::optional<config::PipelineConfig> config = load_checked_pipeline(config_file, errors);
+  if (!config) {
+    spdlog::error("Reload rejected: the pipeline file has errors; the running pipeline continues. file={}",
+                  config_file.string());
+    std::istringstream lines(errors.format());
+    std::string line;
+    while (std::getline(lines, line)) {
+      spdlog::error("Reload rejected: {}", line);
     }
+    return;
   }
+  spdlog::info("Reloading: draining the running pipeline, then starting the new configuration. file={}",
+               config_file.string());
+  control.request_reload(std::move(*config));
+}
 
-  void reload() {
-    config::Errors errors;
-    std::optional<config::PipelineConfig> config = load_checked_pipeline(config_file_, errors);
-    if (!config) {
-      spdlog::error("Reload rejected: the pipeline file has errors; the running pipeline continues. file={}",
-                    config_file_.string());
-      std::istringstream lines(errors.format());
-      std::string line;
-      while (std::getline(lines, line)) {
-        spdlog::error("Reload rejected: {}", line);
-      }
-      return;
-    }
-    spdlog::info("Reloading: draining the running pipeline, then starting the new configuration. file={}",
-                 config_file_.string());
-    control_.request_reload(std::move(*config));
-  }
-
-  RunControl& control_;
-  std::filesystem::path config_file_;
-  SignalWaiter waiter_;
-  std::thread thread_;
-};
 
 // Problems components found in their settings while the pipeline was built.
 struct ComponentSettingsError : std::runtime_error {
@@ -240,7 +181,7 @@ int validate(const std::filesystem::path& config_file, const GlobalOptions& opti
 int run(const std::filesystem::path& config_file, const GlobalOptions& options) {
   // Blocked first, so a stop signal arriving during startup waits for the
   // watcher instead of ending the process by default.
-  block_handled_signals();
+  block_stop_signals(true);
   configure_logging(options, nullptr);
   config::Errors errors;
   std::optional<config::PipelineConfig> next = load_checked_pipeline(config_file, errors);
@@ -251,7 +192,8 @@ int run(const std::filesystem::path& config_file, const GlobalOptions& options) 
   configure_logging(options, &*next);
 
   RunControl control;
-  SignalWatcher signals(control, config_file);
+  SignalWatcher signals([&control] { control.request_stop(); },
+                        [&control, &config_file] { reload_pipeline(control, config_file); });
   std::optional<config::PipelineConfig> running;  // the last configuration that started
   bool restoring = false;
   while (next) {

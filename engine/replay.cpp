@@ -402,7 +402,7 @@ int run(const ReplayOptions& options, const commands::GlobalOptions& global_opti
   std::mutex current_mutex;
   Pipeline* current = nullptr;
   std::atomic<bool> interrupted{false};
-  commands::StopSignalWatcher signals([&] {
+  commands::SignalWatcher signals([&] {
     interrupted.store(true);
     std::lock_guard lock(current_mutex);
     if (current != nullptr) {

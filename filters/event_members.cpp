@@ -24,9 +24,8 @@ std::size_t skip_space(std::string_view text, std::size_t pos) {
 }
 
 // Returns the offset after the string that opens at text[pos], or kNotFound.
-// The search stops at quotes and backslashes (and at bytes the scan does
-// not care about, which it steps over); a backslash always escapes the
-// next byte, so an escaped quote never ends the string.
+// The search stops at quotes, backslashes and bytes it steps over. A
+// backslash always escapes the next byte, so an escaped quote never ends the string.
 std::size_t skip_string(std::string_view text, std::size_t pos) {
   const char* const data = text.data();
   ++pos;

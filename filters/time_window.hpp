@@ -1,7 +1,7 @@
 // The `time_window` filter: passes the events whose time lies in
 // [since, until) and, with a speed, paces them by their original times.
 // A replay of archived alerts uses it to select a period and play it back
-// at N times real speed; `slipway replay` adds one to the pipeline.
+// at N times real speed, and `slipway replay` adds one to the pipeline.
 #pragma once
 
 #include <chrono>

@@ -148,8 +148,8 @@ outputs:
 // After each SIGKILL the alerts since the last committed checkpoint repeat,
 // as one contiguous range, and none is missing. With checkpoints committed
 // after every delivered batch, the output waits for each commit, so a kill
-// repeats at most the batch being written (measured: never more than 1024
-// alerts); the bound of two batches leaves room for timing. With the
+// repeats at most the batch being written. Measured: never more than 1024
+// alerts. The bound of two batches leaves room for timing. With the
 // default interval of 50 ms, the alerts written in the last 50 ms repeat.
 TEST_F(CrashRestartTest, SigkillRepeatsAtMostOneRangePerKill) {
   constexpr std::uint64_t kInputBatchEvents = 1024;
