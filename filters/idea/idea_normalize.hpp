@@ -2,7 +2,8 @@
 // (IDMEFv2 and legacy IDEA0 alerts.json lines, Redis evidence and alert
 // payloads) into canonical IDEA0 that validates against the IDEA0 schema.
 // Events keep their order. A record that cannot be normalized goes to the
-// dead-letter file with the reason, so none is dropped silently.
+// dead-letter file with the reason, so none is dropped silently. Up to
+// `workers` threads, each with its own normalizer, share a large batch.
 //
 // Slips data that IDEA0 has no key for goes in one object member, _Slips:
 // InputFormat ("IDMEFv2", "IDEA0", "Redis evidence", "Redis alert"), Kind
@@ -12,12 +13,15 @@
 // read in the configured zone or left out, with the value as written.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/errors.hpp"
 #include "config/schema.hpp"
 #include "engine/component.hpp"
+#include "engine/worker_pool.hpp"
 #include "filters/idea/normalizer.hpp"
 
 namespace slipway::filters {
@@ -30,14 +34,30 @@ class IdeaNormalize : public Filter {
   // returns nullptr when there was one.
   static std::unique_ptr<Filter> create(const config::Section& settings, config::Errors& errors);
 
-  explicit IdeaNormalize(idea::NormalizerOptions options) : normalizer_(std::move(options)) {}
+  // Up to `workers` threads normalize a large batch together; 0 picks one
+  // per CPU core.
+  explicit IdeaNormalize(const idea::NormalizerOptions& options, std::size_t workers = 1);
 
   void process(const BatchPtr& batch, FilterContext& context) override;
 
  private:
-  idea::Normalizer normalizer_;
-  std::string scratch_;  // each record's output before it is copied into its event
-  std::string reason_;   // why the last rejected record was rejected
+  // What one worker owns: its normalizer reuses parsers and buffers.
+  struct Worker {
+    explicit Worker(const idea::NormalizerOptions& options) : normalizer(options) {}
+    idea::Normalizer normalizer;
+    std::string scratch;  // each record's output before it is copied into its result
+  };
+  // One record's result: its IDEA0 text, or why it was rejected.
+  struct Result {
+    bool normalized = false;
+    std::string text;
+  };
+
+  void normalize_range(Worker& worker, const Batch& batch, std::size_t begin, std::size_t end);
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  WorkerPool pool_;
+  std::vector<Result> results_;  // per event of the batch in hand, reused from batch to batch
 };
 
 }  // namespace slipway::filters

@@ -753,5 +753,47 @@ TEST_F(IdeaNormalizeTest, ProducesSameBytesForSameInput) {
   EXPECT_EQ(out[2], out[3]);
 }
 
+// A batch split over several workers gives the same records and dead letters, in the same order, as one worker.
+TEST_F(IdeaNormalizeTest, SplitBatchKeepsOrderOfRecordsAndDeadLetters) {
+  std::vector<std::string> lines;
+  for (int index = 0; index < 1000; ++index) {
+    const std::string id = index % 7 == 3 ? "bad id " + std::to_string(index) : "id-" + std::to_string(index);
+    lines.push_back(R"({"Format": "IDEA0", "ID": ")" + id +
+                    R"(", "DetectTime": "2024-04-09T10:00:00Z", "Category": ["Other"], "Note": "record )" +
+                    std::to_string(index) + R"("})");
+  }
+  FakeFilterContext one_worker_context(dir_ / "one", "idea_normalize");
+  FakeFilterContext split_context(dir_ / "split", "idea_normalize");
+
+  one_worker_context.run(*make("workers: 1"), batch_of(lines));
+  split_context.run(*make("workers: 3"), batch_of(lines));
+
+  const std::vector<std::string> split_records = split_context.event_texts();
+  const std::vector<std::string> split_dead_letters = split_context.dead_letter_lines();
+  ASSERT_EQ(split_records.size(), 857u);
+  ASSERT_EQ(split_dead_letters.size(), 143u);
+  EXPECT_EQ(split_records, one_worker_context.event_texts());
+  EXPECT_EQ(split_dead_letters, one_worker_context.dead_letter_lines());
+  std::size_t record = 0;
+  std::size_t dead_letter = 0;
+  for (std::size_t index = 0; index < lines.size(); ++index) {
+    if (index % 7 == 3) {
+      EXPECT_EQ(text_at(parse_json(split_dead_letters[dead_letter++]), "raw"), lines[index]);
+    } else {
+      EXPECT_EQ(text_at(parse_json(split_records[record++]), "ID"), "id-" + std::to_string(index));
+    }
+  }
+  EXPECT_EQ(split_context.metrics().dead_lettered_events.load(), 143u);
+}
+
+// A worker count outside 0..64 is a configuration error naming the range.
+TEST_F(IdeaNormalizeTest, RejectsNegativeWorkers) {
+  config::Errors errors;
+  make("workers: -1", errors);
+
+  ASSERT_TRUE(errors.has_errors());
+  EXPECT_NE(errors.format().find("workers"), std::string::npos) << errors.format();
+}
+
 }  // namespace
 }  // namespace slipway::filters
