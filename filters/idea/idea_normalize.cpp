@@ -1,10 +1,8 @@
 #include "filters/idea/idea_normalize.hpp"
 
-#include <algorithm>
-#include <cstdint>
 #include <optional>
-#include <thread>
-#include <utility>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -13,25 +11,6 @@
 #include "filters/idea/idea_syntax.hpp"
 
 namespace slipway::filters {
-namespace {
-
-constexpr std::int64_t kMaxWorkers = 64;
-// The worker count that `workers: 0` picks on a machine with many cores.
-constexpr std::size_t kMaxAutomaticWorkers = 8;
-// Workers take records in ranges this long: short enough that a worker
-// which starts late still finds ranges left, long enough that taking one
-// costs little. A tailed file's batches of a few records stay on the
-// filter's own thread.
-constexpr std::size_t kRecordsPerRange = 32;
-
-std::size_t worker_count(std::size_t configured) {
-  if (configured > 0) {
-    return configured;
-  }
-  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kMaxAutomaticWorkers);
-}
-
-}  // namespace
 
 const config::Schema IdeaNormalize::kSchema{{
     config::Field{.name = "zoneless_time_zone",
@@ -48,13 +27,7 @@ const config::Schema IdeaNormalize::kSchema{{
                   .type = config::FieldType::Boolean,
                   .doc = "Add the Test category to every record, as a Warden client in test mode must",
                   .default_text = "false"},
-    config::Field{.name = "workers",
-                  .type = config::FieldType::Integer,
-                  .doc = "Threads that normalize a large batch together; records keep their order. 0 uses one per "
-                         "CPU core, at most 8; batches of up to 32 records stay on the filter's own thread",
-                  .default_text = "0",
-                  .min = 0,
-                  .max = kMaxWorkers},
+    workers_field("normalize the records"),
 }};
 
 std::unique_ptr<Filter> IdeaNormalize::create(const config::Section& settings, config::Errors& errors) {
@@ -85,40 +58,18 @@ std::unique_ptr<Filter> IdeaNormalize::create(const config::Section& settings, c
   if (!valid) {
     return nullptr;
   }
-  // The schema check reports a count out of range; the clamp only keeps a
-  // caller that skipped it from starting billions of threads.
-  const std::int64_t workers = std::clamp<std::int64_t>(settings.integer("workers"), 0, kMaxWorkers);
-  return std::make_unique<IdeaNormalize>(options, static_cast<std::size_t>(workers));
+  return std::make_unique<IdeaNormalize>(options, worker_count(settings.integer("workers")));
 }
 
 IdeaNormalize::IdeaNormalize(const idea::NormalizerOptions& options, std::size_t workers)
-    : pool_(worker_count(workers)) {
-  for (std::size_t worker = 0; worker < pool_.workers(); ++worker) {
-    workers_.push_back(std::make_unique<Worker>(options));
-  }
-}
-
-void IdeaNormalize::normalize_range(Worker& worker, const Batch& batch, std::size_t begin, std::size_t end) {
-  for (std::size_t index = begin; index < end; ++index) {
-    Result& result = results_[index];
-    // Writing into one reused buffer and copying the result keeps the
-    // writer in cached memory and gives each event an exact-size string.
-    worker.scratch.clear();
-    result.normalized = worker.normalizer.normalize(batch.events[index].json, worker.scratch, result.text);
-    if (result.normalized) {
-      result.text = worker.scratch;
-    }
-  }
-}
+    : workers_(workers, true, [&options] { return std::make_unique<idea::Normalizer>(options); }) {}
 
 // The engine counts received and sent events around process(), and
 // dead_letter() counts the dead letters, so no counter is bumped here.
 void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
-  const std::size_t count = batch->events.size();
-  results_.resize(count);
-  pool_.for_each_range(count, kRecordsPerRange, [&](std::size_t worker, std::size_t begin, std::size_t end) {
-    normalize_range(*workers_[worker], *batch, begin, end);
-  });
+  auto& results = workers_.convert(*batch, [](idea::Normalizer& normalizer, std::string_view json, std::string& out,
+                                               std::string& reason) { return normalizer.normalize(json, out, reason); });
+  const std::size_t count = results.size();
 
   // Results are taken in input order, so events and dead letters keep it.
   Batch normalized;
@@ -127,9 +78,9 @@ void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
   std::size_t rejected = 0;
   std::size_t first_rejected = 0;
   for (std::size_t index = 0; index < count; ++index) {
-    Result& result = results_[index];
+    auto& result = results[index];
     const Event& event = batch->events[index];
-    if (result.normalized) {
+    if (result.outcome) {
       normalized.events.push_back(Event{std::move(result.text), event.origin});
       continue;
     }
@@ -146,7 +97,7 @@ void IdeaNormalize::process(const BatchPtr& batch, FilterContext& context) {
     context.log().debug("Records that could not be normalized went to the dead-letter file. count={} source={} "
                         "line={} error=\"{}\"",
                         rejected, origin.source ? *origin.source : std::string("unknown"), origin.line,
-                        results_[first_rejected].text);
+                        results[first_rejected].text);
   }
   if (!normalized.events.empty()) {
     context.emit(std::move(normalized));

@@ -15,14 +15,12 @@
 
 #include <cstddef>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include "config/errors.hpp"
 #include "config/schema.hpp"
 #include "engine/component.hpp"
-#include "engine/worker_pool.hpp"
 #include "filters/idea/normalizer.hpp"
+#include "filters/record_workers.hpp"
 
 namespace slipway::filters {
 
@@ -34,30 +32,13 @@ class IdeaNormalize : public Filter {
   // returns nullptr when there was one.
   static std::unique_ptr<Filter> create(const config::Section& settings, config::Errors& errors);
 
-  // Up to `workers` threads normalize a large batch together; 0 picks one
-  // per CPU core.
+  // Up to `workers` threads, at least one, normalize a large batch together.
   explicit IdeaNormalize(const idea::NormalizerOptions& options, std::size_t workers = 1);
 
   void process(const BatchPtr& batch, FilterContext& context) override;
 
  private:
-  // What one worker owns: its normalizer reuses parsers and buffers.
-  struct Worker {
-    explicit Worker(const idea::NormalizerOptions& options) : normalizer(options) {}
-    idea::Normalizer normalizer;
-    std::string scratch;  // each record's output before it is copied into its result
-  };
-  // One record's result: its IDEA0 text, or why it was rejected.
-  struct Result {
-    bool normalized = false;
-    std::string text;
-  };
-
-  void normalize_range(Worker& worker, const Batch& batch, std::size_t begin, std::size_t end);
-
-  std::vector<std::unique_ptr<Worker>> workers_;
-  WorkerPool pool_;
-  std::vector<Result> results_;  // per event of the batch in hand, reused from batch to batch
+  RecordWorkers<idea::Normalizer, bool> workers_;
 };
 
 }  // namespace slipway::filters

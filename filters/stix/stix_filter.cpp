@@ -52,6 +52,7 @@ const config::Schema StixFilter::kSchema{{
                   .doc = "Add x_slips_evidence_id and x_slips_threat_level to indicators, as Slips' own exporter "
                          "does; turn off for consumers that reject custom properties",
                   .default_text = "true"},
+    workers_field("map the records"),
 }};
 
 std::unique_ptr<Filter> StixFilter::create(const config::Section& settings, config::Errors& errors) {
@@ -90,34 +91,39 @@ std::unique_ptr<Filter> StixFilter::create(const config::Section& settings, conf
   if (!valid) {
     return nullptr;
   }
-  return std::make_unique<StixFilter>(std::move(options));
+  return std::make_unique<StixFilter>(options, worker_count(settings.integer("workers")));
 }
+
+StixFilter::StixFilter(const stix::MapperOptions& options, std::size_t workers)
+    : workers_(workers, stix::MapOutcome::Mapped, [&options] { return std::make_unique<stix::StixMapper>(options); }) {}
 
 // The engine counts received and sent events around process(), and
 // dead_letter() counts the dead letters.
 void StixFilter::process(const BatchPtr& batch, FilterContext& context) {
+  auto& results = workers_.convert(*batch, [](stix::StixMapper& mapper, std::string_view json, std::string& out,
+                                               std::string& reason) { return mapper.map(json, out, reason); });
+
+  // Results are taken in input order, so bundles and dead letters keep it.
   Batch bundles;
   bundles.acks = batch->acks;
-  bundles.events.reserve(batch->events.size());
+  bundles.events.reserve(results.size());
   std::uint64_t without_indicator = 0;
   std::uint64_t rejected = 0;
   std::string first_reason;
-
-  for (const Event& event : batch->events) {
-    // Writing into one reused buffer and copying the result gives each
-    // event an exact-size string.
-    scratch_.clear();
-    switch (mapper_.map(event.json, scratch_, reason_)) {
+  for (std::size_t index = 0; index < results.size(); ++index) {
+    auto& result = results[index];
+    const Event& event = batch->events[index];
+    switch (result.outcome) {
       case stix::MapOutcome::Mapped:
-        bundles.events.push_back(Event{scratch_, event.origin});
+        bundles.events.push_back(Event{std::move(result.text), event.origin});
         break;
       case stix::MapOutcome::NoIndicator:
         ++without_indicator;
         break;
       case stix::MapOutcome::Invalid:
-        context.dead_letter(event.json, event.origin, reason_);
+        context.dead_letter(event.json, event.origin, result.text);
         if (rejected++ == 0) {
-          first_reason = reason_;
+          first_reason = result.text;
         }
         break;
     }

@@ -4,15 +4,17 @@
 // observed-data with its observables. Ids and times derive from the record
 // alone, so a re-sent alert yields the same objects. A record without an
 // attacker IoC is dropped and counted; a record that is not IDEA0 goes to
-// the dead-letter file.
+// the dead-letter file. Up to `workers` threads share a large batch, and
+// records keep their order.
 #pragma once
 
+#include <cstddef>
 #include <memory>
-#include <string>
 
 #include "config/errors.hpp"
 #include "config/schema.hpp"
 #include "engine/component.hpp"
+#include "filters/record_workers.hpp"
 #include "filters/stix/stix_mapper.hpp"
 
 namespace slipway::filters {
@@ -25,14 +27,13 @@ class StixFilter final : public Filter {
   // returns nullptr when there was one.
   static std::unique_ptr<Filter> create(const config::Section& settings, config::Errors& errors);
 
-  explicit StixFilter(stix::MapperOptions options) : mapper_(std::move(options)) {}
+  // Up to `workers` threads, at least one, map a large batch together.
+  StixFilter(const stix::MapperOptions& options, std::size_t workers);
 
   void process(const BatchPtr& batch, FilterContext& context) override;
 
  private:
-  stix::StixMapper mapper_;
-  std::string scratch_;  // each record's bundle before it is copied into its event
-  std::string reason_;   // why the last rejected record was rejected
+  RecordWorkers<stix::StixMapper, stix::MapOutcome> workers_;
 };
 
 }  // namespace slipway::filters

@@ -285,6 +285,38 @@ TEST_F(StixFilterTest, DropsOrDeadLettersUnusableRecords) {
   EXPECT_NE(dead_letters_[0].find("put idea_normalize before stix"), std::string::npos) << dead_letters_[0];
 }
 
+// A batch shared by several workers gives the same bundles, drops and dead letters, in order, as one worker.
+TEST_F(StixFilterTest, SharedBatchKeepsRecordOrder) {
+  std::vector<std::string> lines;
+  for (int index = 0; index < 600; ++index) {
+    std::string id = "a";
+    id.append(std::to_string(index));
+    if (index % 5 == 1) {
+      lines.push_back(R"({"Format":"IDEA0","ID":")" + id + R"(","DetectTime":"2024-04-09T10:00:00Z"})");
+    } else if (index % 5 == 2) {
+      lines.push_back(R"({"Version":"2.0.3","ID":")" + id + R"("})");
+    } else {
+      lines.push_back(idea_record(id, R"({"IP4":["192.0.2.)" + std::to_string(index % 250) + R"("]})"));
+    }
+  }
+
+  const std::vector<json::Value> one_worker = run(lines, "workers: 1");
+  const std::vector<std::string> one_worker_dead_letters = dead_letters_;
+  // Both runs write the same dead-letter file, so the second starts it anew.
+  std::filesystem::remove(work_.path() / "dead_letter.json");
+  const std::vector<json::Value> shared = run(lines, "workers: 3");
+
+  ASSERT_EQ(shared.size(), 360u);
+  ASSERT_EQ(one_worker.size(), shared.size());
+  for (std::size_t index = 0; index < shared.size(); ++index) {
+    EXPECT_EQ(json::to_string(shared[index]), json::to_string(one_worker[index])) << "bundle " << index;
+  }
+  EXPECT_EQ(dropped_, 120u);
+  ASSERT_EQ(dead_letters_.size(), 120u);
+  EXPECT_EQ(dead_letters_, one_worker_dead_letters);
+  EXPECT_NE(dead_letters_[0].find(R"(\"ID\":\"a2\")"), std::string::npos) << dead_letters_[0];
+}
+
 TEST_F(StixFilterTest, RejectsUnknownObjectKind) {
   config::Errors errors;
   make("objects: [indicator, relationship]", errors);
