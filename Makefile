@@ -7,7 +7,7 @@ PACKAGES := build-essential cmake pkg-config python3 python3-jsonschema \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev \
   libssl-dev zlib1g-dev libhowardhinnant-date-dev tzdata libre2-dev \
   libcurl4-openssl-dev libcpp-httplib-dev openssl syslog-ng-core \
-  libhiredis-dev redis-server
+  libhiredis-dev libjemalloc-dev redis-server
 
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=

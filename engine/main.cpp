@@ -9,6 +9,15 @@
 #include "engine/pipeline_tests.hpp"
 #include "engine/replay.hpp"
 
+#if defined(SLIPWAY_JEMALLOC)
+// jemalloc reads its options from this variable. Freed pages go back to
+// the system after one second instead of ten, so the resident size tracks
+// the bounded queues rather than the peak of the last ten seconds.
+extern "C" {
+const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+#endif
+
 int main(int argc, char** argv) {
   using namespace slipway;
 

@@ -50,7 +50,7 @@ set(CPACK_STRIP_FILES ON)
 set(SLIPWAY_DEBIAN_TOOL_DEPENDS "adduser, procps, tzdata")
 string(CONCAT SLIPWAY_DEBIAN_LIBRARY_DEPENDS
        "libyaml-cpp0.7, libsimdjson14, libspdlog1.10-fmt9, libfmt9, libsqlite3-0, libcurl4, libre2-9, zlib1g, "
-       "libssl3, libdate-tz3, libcpp-httplib0.11, libc6, libstdc++6, libgcc-s1")
+       "libssl3, libdate-tz3, libcpp-httplib0.11, libhiredis0.14, libjemalloc2, libc6, libstdc++6, libgcc-s1")
 find_program(SLIPWAY_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SLIPWAY_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
