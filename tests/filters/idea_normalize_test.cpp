@@ -773,7 +773,15 @@ TEST_F(IdeaNormalizeTest, SplitBatchKeepsOrderOfRecordsAndDeadLetters) {
   ASSERT_EQ(split_records.size(), 857u);
   ASSERT_EQ(split_dead_letters.size(), 143u);
   EXPECT_EQ(split_records, one_worker_context.event_texts());
-  EXPECT_EQ(split_dead_letters, one_worker_context.dead_letter_lines());
+  // Dead letters carry the time they were written, so only their record and reason are compared.
+  const std::vector<std::string> one_worker_dead_letters = one_worker_context.dead_letter_lines();
+  ASSERT_EQ(one_worker_dead_letters.size(), split_dead_letters.size());
+  for (std::size_t index = 0; index < split_dead_letters.size(); ++index) {
+    const json::Value split_letter = parse_json(split_dead_letters[index]);
+    const json::Value one_worker_letter = parse_json(one_worker_dead_letters[index]);
+    EXPECT_EQ(text_at(split_letter, "raw"), text_at(one_worker_letter, "raw")) << "dead letter " << index;
+    EXPECT_EQ(text_at(split_letter, "reason"), text_at(one_worker_letter, "reason")) << "dead letter " << index;
+  }
   std::size_t record = 0;
   std::size_t dead_letter = 0;
   for (std::size_t index = 0; index < lines.size(); ++index) {

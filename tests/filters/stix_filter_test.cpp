@@ -313,8 +313,15 @@ TEST_F(StixFilterTest, SharedBatchKeepsRecordOrder) {
   }
   EXPECT_EQ(dropped_, 120u);
   ASSERT_EQ(dead_letters_.size(), 120u);
-  EXPECT_EQ(dead_letters_, one_worker_dead_letters);
-  EXPECT_NE(dead_letters_[0].find(R"(\"ID\":\"a2\")"), std::string::npos) << dead_letters_[0];
+  // Dead letters carry the time they were written, so only their record and reason are compared.
+  ASSERT_EQ(one_worker_dead_letters.size(), dead_letters_.size());
+  for (std::size_t index = 0; index < dead_letters_.size(); ++index) {
+    const json::Value shared_letter = parse_json(dead_letters_[index]);
+    const json::Value one_worker_letter = parse_json(one_worker_dead_letters[index]);
+    EXPECT_EQ(text_of(shared_letter, "raw"), text_of(one_worker_letter, "raw")) << "dead letter " << index;
+    EXPECT_EQ(text_of(shared_letter, "reason"), text_of(one_worker_letter, "reason")) << "dead letter " << index;
+  }
+  EXPECT_EQ(text_of(parse_json(dead_letters_[0]), "raw"), R"({"Version":"2.0.3","ID":"a2"})");
 }
 
 TEST_F(StixFilterTest, RejectsUnknownObjectKind) {
