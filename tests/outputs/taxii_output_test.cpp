@@ -392,12 +392,15 @@ TEST_F(TaxiiOutputTest, DeliversAfterServerReturns) {
   Taxii21TestServer server(options);
   server.http().stop();
   write_alerts({1, 2, 3});
+  // The pipeline reads the server's port before the restart thread starts,
+  // because the restart writes it again.
+  const std::string pipeline = pipeline_yaml(taxii21_output(server));
   auto restart = std::async(std::launch::async, [&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // an outage, not a synchronisation
     server.http().restart();
   });
 
-  run_pipeline(pipeline_yaml(taxii21_output(server)));
+  run_pipeline(pipeline);
   restart.wait();
 
   EXPECT_EQ(server.stored("indicator").size(), 3u);
