@@ -13,13 +13,13 @@ constexpr std::size_t kMaxAutomaticWorkers = 8;
 
 }  // namespace
 
-config::Field workers_field(std::string_view action) {
+config::Field workers_field(std::string_view action, std::string_view default_workers) {
   return config::Field{.name = "workers",
                        .type = config::FieldType::Integer,
                        .doc = "Threads that " + std::string(action) +
                               " of a large batch together; records keep their order. 0 uses one per CPU core, at "
                               "most 8. Batches of up to 32 records stay on the filter's own thread",
-                       .default_text = "0",
+                       .default_text = std::string(default_workers),
                        .min = 0,
                        .max = kMaxWorkers};
 }

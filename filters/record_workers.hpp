@@ -19,8 +19,9 @@
 namespace slipway::filters {
 
 // Returns the `workers` key of such a filter; `action` completes the
-// sentence "Threads that ... of a large batch together".
-config::Field workers_field(std::string_view action);
+// sentence "Threads that ... of a large batch together", and
+// `default_workers` is the default as written in a pipeline file.
+config::Field workers_field(std::string_view action, std::string_view default_workers);
 
 // Returns the thread count for a `workers` setting: the setting, or
 // for 0 one per CPU core up to eight. Settings the schema rejects are

@@ -27,7 +27,7 @@ const config::Schema IdeaNormalize::kSchema{{
                   .type = config::FieldType::Boolean,
                   .doc = "Add the Test category to every record, as a Warden client in test mode must",
                   .default_text = "false"},
-    workers_field("normalize the records"),
+    workers_field("normalize the records", "0"),
 }};
 
 std::unique_ptr<Filter> IdeaNormalize::create(const config::Section& settings, config::Errors& errors) {
