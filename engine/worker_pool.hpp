@@ -3,10 +3,11 @@
 // batch to the pool in ranges. Each result goes to its event's index, so
 // the output keeps the input order.
 //
-// The caller works too and never waits for a helper that has not started.
-// Helpers take ranges from a shared counter while some are left, so a
-// helper that the scheduler keeps off the CPU costs the caller nothing.
-// That matters because the input and output threads share the same cores.
+// The caller works too. Helpers take ranges from a shared counter while
+// some are left, and the caller waits only for ranges a helper has already
+// taken, so a helper that the scheduler keeps off the CPU does not hold the
+// caller up. That matters because the input and output threads share the
+// same cores.
 #pragma once
 
 #include <atomic>

@@ -4,6 +4,8 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace slipway::filters {
 namespace {
 
@@ -16,9 +18,10 @@ constexpr std::size_t kMaxAutomaticWorkers = 8;
 config::Field workers_field(std::string_view action, std::string_view default_workers) {
   return config::Field{.name = "workers",
                        .type = config::FieldType::Integer,
-                       .doc = "Threads that " + std::string(action) +
-                              " of a large batch together; records keep their order. 0 uses one per CPU core, at "
-                              "most 8. Batches of up to 32 records stay on the filter's own thread",
+                       .doc = fmt::format("Threads that {} of a large batch together; records keep their order. 0 "
+                                          "uses one per CPU core, at most {}. Batches of up to {} records stay on "
+                                          "the filter's own thread",
+                                          action, kMaxAutomaticWorkers, kRecordsPerRange),
                        .default_text = std::string(default_workers),
                        .min = 0,
                        .max = kMaxWorkers};

@@ -45,8 +45,8 @@ class RecordWorkers {
   };
 
   // `make_converter()` returns a std::unique_ptr to a new converter and is
-  // called once per worker. Records whose
-  // outcome is `produced` keep the converter's output.
+  // called once per worker. Records whose outcome is `produced` keep the
+  // converter's output.
   template <typename MakeConverter>
   RecordWorkers(std::size_t workers, Outcome produced, MakeConverter make_converter)
       : pool_(workers), produced_(produced) {

@@ -754,7 +754,7 @@ TEST_F(IdeaNormalizeTest, ProducesSameBytesForSameInput) {
 }
 
 // A batch split over several workers gives the same records and dead letters, in the same order, as one worker.
-TEST_F(IdeaNormalizeTest, SplitBatchKeepsOrderOfRecordsAndDeadLetters) {
+TEST_F(IdeaNormalizeTest, SharedBatchKeepsRecordOrder) {
   std::vector<std::string> lines;
   for (int index = 0; index < 1000; ++index) {
     const std::string id = index % 7 == 3 ? "bad id " + std::to_string(index) : "id-" + std::to_string(index);
